@@ -1,0 +1,3 @@
+from promptctl.cli.main import run
+
+run()

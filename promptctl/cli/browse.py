@@ -1,0 +1,153 @@
+"""``list``, ``show`` and ``search``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from promptctl.cli.options import (
+    ChannelOption,
+    CollectionOption,
+    JsonOption,
+    OwnerOption,
+    RepoOption,
+    StatusOption,
+    TagOption,
+    load_library,
+)
+
+if TYPE_CHECKING:
+    from promptctl.library import Library
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_prompts)
+    app.command("show")(show)
+    app.command("search")(search)
+
+
+def _warn_if_invalid(library: Library) -> None:
+    from promptctl.cli.output import note
+
+    errors = sum(1 for p in library.problems if p.is_error)
+    if errors:
+        note(f"note: {errors} validation error(s) in this repository; run `promptctl validate`")
+
+
+def list_prompts(
+    tag: TagOption = None,
+    collection: CollectionOption = None,
+    status: StatusOption = None,
+    owner: OwnerOption = None,
+    channel: ChannelOption = None,
+    as_json: JsonOption = False,
+    repo: RepoOption = None,
+) -> None:
+    """List prompts, with filters."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from promptctl.cli.output import console, print_json
+
+    library = load_library(repo)
+    prompts = library.select(tags=tag or [], collection=collection, status=status, owner=owner,
+                             channel=channel)
+    if as_json:
+        print_json([p.summary() for p in prompts])
+        return
+    table = Table("id", "version", "status", "scope", "title", "tags", box=None, pad_edge=False)
+    for prompt in prompts:
+        table.add_row(Text(prompt.id, style="bold"), Text(prompt.version), Text(prompt.status),
+                      Text(prompt.scope), Text(prompt.title), Text(", ".join(prompt.tags)))
+    console.print(table)
+    console.print(f"{len(prompts)} prompt(s)", style="dim", markup=False)
+    _warn_if_invalid(library)
+
+
+def show(
+    ref: Annotated[str, typer.Argument(metavar="ID[@VERSION]", help="Prompt id or alias.")],
+    as_json: JsonOption = False,
+    repo: RepoOption = None,
+) -> None:
+    """Show one prompt: metadata, inputs and templates."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from promptctl.cli.output import console, print_json, print_plain
+    from promptctl.errors import PromptNotFound
+
+    library = load_library(repo)
+    prompt_ref, _, version = ref.partition("@")
+    prompt = library.get(prompt_ref)
+    if version and version != prompt.version:
+        raise PromptNotFound(
+            f"{prompt.id}@{version}: the work tree has version {prompt.version}"
+        )
+    if as_json:
+        print_json(prompt.detail())
+        return
+    console.print(Text(f"{prompt.id}  {prompt.version}  ({prompt.status})", style="bold"))
+    console.print(Text(prompt.title))
+    console.print(Text(prompt.description, style="dim"))
+    facts = Table(box=None, show_header=False, pad_edge=False)
+    for label, value in (
+        ("path", prompt.path), ("scope", prompt.scope), ("channel", prompt.channel),
+        ("owners", ", ".join(prompt.owners)), ("tags", ", ".join(prompt.tags)),
+        ("aliases", ", ".join(prompt.aliases)), ("replaced by", prompt.replaced_by or ""),
+    ):
+        if value:
+            facts.add_row(Text(label, style="dim"), Text(value))
+    console.print(facts)
+    if prompt.inputs:
+        table = Table("input", "type", "required", "default", "description", box=None,
+                      pad_edge=False, title="inputs", title_justify="left")
+        from promptctl.inputs import is_required
+
+        for name, spec in prompt.inputs.items():
+            table.add_row(Text(name, style="bold"), Text(str(spec.get("type", "any"))),
+                          Text("yes" if is_required(spec) else ""),
+                          Text(repr(spec["default"]) if "default" in spec else ""),
+                          Text(str(spec.get("description", ""))))
+        console.print(table)
+    for template in prompt.templates:
+        console.print(Text(f"--- {template.role} ---", style="dim"))
+        print_plain(template.source)
+    _warn_if_invalid(library)
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="Words to find; the last one may be a prefix.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=200)] = 20,
+    tag: TagOption = None,
+    collection: CollectionOption = None,
+    status: StatusOption = None,
+    owner: OwnerOption = None,
+    channel: ChannelOption = None,
+    as_json: JsonOption = False,
+    repo: RepoOption = None,
+) -> None:
+    """Search titles, descriptions, tags, ids and templates (SQLite FTS5)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from promptctl.cli.output import console, print_json
+    from promptctl.search import SearchIndex
+
+    library = load_library(repo)
+    allowed = library.select(tags=tag or [], collection=collection, status=status, owner=owner,
+                             channel=channel)
+    index = SearchIndex()
+    index.add(library.prompts.values())
+    hits = index.search(query, limit=limit, allowed={p.id for p in allowed})
+    if as_json:
+        print_json([{**library.prompts[h.id].summary(), "score": round(h.score, 4),
+                     "snippet": h.snippet} for h in hits])
+        return
+    table = Table("id", "title", "snippet", box=None, pad_edge=False)
+    for hit in hits:
+        prompt = library.prompts[hit.id]
+        table.add_row(Text(hit.id, style="bold"), Text(prompt.title),
+                      Text(hit.snippet.replace("\n", " "), style="dim"))
+    console.print(table)
+    console.print(f"{len(hits)} hit(s)", style="dim", markup=False)

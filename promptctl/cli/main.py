@@ -1,0 +1,71 @@
+"""Entry point: the typer app, its commands, and the one place errors become exit codes.
+
+Exit codes (DESIGN.md): 0 ok, 1 the content failed a check, 2 usage error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from promptctl import __version__
+from promptctl.cli import authoring, browse, checks, rendering
+from promptctl.errors import PromptctlError
+
+app = typer.Typer(
+    name="promptctl",
+    help="Prompts as code: scaffold, validate, render, test and browse a Git prompt library.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"promptctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Prompts as code: scaffold, validate, render, test and browse a Git prompt library."""
+
+
+authoring.register(app)
+checks.register(app)
+browse.register(app)
+rendering.register(app)
+
+
+def run() -> None:
+    """Console script: run the app and map every error to its exit code, never a traceback."""
+    from promptctl.cli.output import error
+
+    try:
+        app(prog_name="promptctl")
+    except PromptctlError as exc:
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: a hint, never a bare traceback
+        if os.environ.get("PROMPTCTL_DEBUG"):
+            raise
+        error(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in promptctl; rerun with "
+            "PROMPTCTL_DEBUG=1 for the traceback and report it with the command you ran"
+        )
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    run()

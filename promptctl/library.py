@@ -1,0 +1,162 @@
+"""A loaded prompt library: every prompt and partial of one source, with its problems."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from promptctl import config as config_module
+from promptctl.config import Config
+from promptctl.errors import InvalidPrompt, PromptNotFound
+from promptctl.loader import decode, load_prompt, refusal
+from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt, is_partial_path
+from promptctl.problems import Problem, error, has_errors, warning
+from promptctl.render import Renderer
+from promptctl.sources import Source, SourceFile, WorkTreeSource
+
+
+@dataclass
+class Library:
+    source_name: str
+    config: Config = field(default_factory=Config)
+    prompts: dict[str, Prompt] = field(default_factory=dict)
+    partials: dict[str, str] = field(default_factory=dict)  # name under prompts/ -> text
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> id
+    problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0
+    _renderer: Renderer | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, source: Source, config: Config | None = None) -> Library:
+        from promptctl.validate import check_library
+
+        library = cls(source.describe(), config or Config())
+        for file in source.files():
+            library._add(file)
+        library.problems.extend(check_library(library))
+        library.problems.sort()
+        return library
+
+    @classmethod
+    def from_work_tree(cls, root: Path) -> Library:
+        config_path = root / config_module.CONFIG_FILE
+        data = config_path.read_bytes() if config_path.is_file() else None
+        return cls.load(WorkTreeSource(root), config_module.parse(data))
+
+    def _add(self, file: SourceFile) -> None:
+        path = file.path
+        name = path[len(PROMPTS_DIR) + 1 :]
+        if is_partial_path(path):
+            self.files_checked += 1
+            refused = refusal(file)
+            if refused:
+                self.problems.append(refused)
+                return
+            text, bad = decode(path, file.data)
+            if bad or text is None:
+                self.problems.extend([bad] if bad else [])
+                return
+            self.partials[name] = text
+            return
+        if path.endswith((MD_SUFFIX, YAML_SUFFIX)) or file.kind == "symlink":
+            self.files_checked += 1
+            if path.endswith((MD_SUFFIX, YAML_SUFFIX)) and "/" not in name:
+                self.problems.append(error(path, 1, 1, "collection",
+                                           f"prompts live in a collection folder; move it to "
+                                           f"prompts/<collection>/{name}"))
+                return
+            result = load_prompt(file)
+            self.problems.extend(result.problems)
+            prompt = result.prompt
+            if prompt is None:
+                return
+            other = self.prompts.get(prompt.id)
+            if other is not None:
+                self.problems.append(error(path, 1, 1, "duplicate-id",
+                                           f"id {prompt.id!r} is also defined by {other.path}; "
+                                           "an id names one file: rename or remove one of them"))
+                return
+            self.prompts[prompt.id] = prompt
+            return
+        if path.endswith((".prompt.yml", ".prompt.json")):
+            self.files_checked += 1
+            self.problems.append(error(path, 1, 1, "file-name",
+                                       f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}; "
+                                       f"rename it to {path.rsplit('.', 1)[0]}.yaml"
+                                       if path.endswith(".yml")
+                                       else f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}"))
+        elif path.endswith((".md", ".yaml", ".yml")) and name.rsplit("/", 1)[-1] != "README.md":
+            self.problems.append(warning(path, 1, 1, "not-a-prompt",
+                                         f"ignored: not a prompt file (prompts end in {MD_SUFFIX} "
+                                         f"or {YAML_SUFFIX}; shared fragments go in _partials/)"))
+
+    # --- lookups ----------------------------------------------------------------------------
+
+    def errors_for(self, path: str) -> list[Problem]:
+        return [p for p in self.problems if p.path == path and p.is_error]
+
+    def get(self, ref: str) -> Prompt:
+        """A prompt by id or alias; ``PromptNotFound`` with the closest ids as a hint."""
+        prompt_id = self.aliases.get(ref, ref)
+        prompt = self.prompts.get(prompt_id)
+        if prompt is None:
+            close = difflib.get_close_matches(ref, [*self.prompts, *self.aliases], n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; see `promptctl list`"
+            raise PromptNotFound(f"no prompt {ref!r} in {self.source_name}{hint}")
+        return prompt
+
+    def usable(self, ref: str) -> Prompt:
+        """A prompt that passed validation, ready to render."""
+        prompt = self.get(ref)
+        problems = self.errors_for(prompt.path)
+        if problems:
+            first = problems[0].format_text()
+            raise InvalidPrompt(
+                f"{prompt.id} is invalid ({len(problems)} error(s)), first: {first}; "
+                "fix it (`promptctl validate` lists all)",
+                list(problems),
+            )
+        return prompt
+
+    def select(
+        self,
+        *,
+        tags: Iterable[str] = (),
+        collection: str | None = None,
+        status: str | None = None,
+        owner: str | None = None,
+        channel: str | None = None,
+    ) -> list[Prompt]:
+        wanted_tags = set(tags)
+        found = []
+        for prompt in sorted(self.prompts.values(), key=lambda p: p.id):
+            if wanted_tags and not wanted_tags <= set(prompt.tags):
+                continue
+            if collection and not (prompt.id + "/").startswith(collection.strip("/") + "/"):
+                continue
+            if status and prompt.status != status:
+                continue
+            if channel and prompt.channel != channel:
+                continue
+            if owner and owner.lstrip("@").lower() not in {
+                o.lstrip("@").lower() for o in prompt.owners
+            }:
+                continue
+            found.append(prompt)
+        return found
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer(
+                self.partials,
+                max_output_bytes=self.config.max_output_bytes,
+                timeout_seconds=self.config.timeout_seconds,
+            )
+        return self._renderer
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems)

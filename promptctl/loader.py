@@ -1,0 +1,227 @@
+"""Bytes -> a validated ``Prompt``, or the located problems that stop it.
+
+One loader for both forms and every source: ``.prompt.md`` (YAML front matter between ``---``
+lines, then the user message template) and ``.prompt.yaml`` (the same fields plus ``messages``).
+Only per-file checks live here; checks that need the whole library (ids across files, partials,
+template variables) are in ``promptctl.validate``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptctl import yamlload
+from promptctl.model import MD_SUFFIX, YAML_SUFFIX, Form, Prompt, Template, prompt_id_for
+from promptctl.problems import Problem, error
+from promptctl.schema import PROMPT_SCHEMA, located_errors
+from promptctl.sources import MAX_FILE_BYTES, SourceFile
+
+SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]*")
+_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$")
+
+_DEFAULTS: dict[str, Any] = {
+    "scope": "team",
+    "channel": "stable",
+    "tags": [],
+    "aliases": [],
+    "inputs": {},
+    "tests": [],
+}
+
+
+@dataclass
+class LoadResult:
+    prompt: Prompt | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def refusal(file: SourceFile) -> Problem | None:
+    """The problem with a file the source did not read (a link, an oversize or special file)."""
+    if file.kind == "symlink":
+        return error(file.path, 1, 1, "symlink",
+                     "symbolic links are not followed in prompts/; replace the link with the "
+                     "file itself, or use {% include %} of a partial")
+    if file.kind == "oversize":
+        return error(file.path, 1, 1, "file-too-large",
+                     f"file is {file.size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; "
+                     "split it, or move shared text into a partial")
+    if file.kind == "special":
+        return error(file.path, 1, 1, "not-a-file",
+                     "not a regular file (a submodule, device or socket); remove it from prompts/")
+    return None
+
+
+def decode(path: str, data: bytes) -> tuple[str | None, Problem | None]:
+    """UTF-8 text without NUL bytes, or the located reason it is not."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col(data, nul)
+        return None, error(path, line, col, "encoding",
+                           "file contains a NUL byte; prompt files are UTF-8 text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(data, exc.start)
+        return None, error(path, line, col, "encoding",
+                           f"bytes that are not UTF-8 (0x{data[exc.start]:02x}); "
+                           "save the file as UTF-8")
+    return text.removeprefix("\ufeff"), None
+
+
+def check_path(path: str) -> list[Problem]:
+    """Id and file-name rules: lowercase segments of [a-z0-9-], no spaces, '..' or ':'."""
+    prompt_id = prompt_id_for(path)
+    if prompt_id is None:
+        return [error(path, 1, 1, "file-name",
+                      f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}; rename the file")]
+    problems = []
+    for segment in prompt_id.split("/"):
+        if SEGMENT.fullmatch(segment):
+            continue
+        if segment != segment.lower():
+            why = "has upper case"
+        elif " " in segment:
+            why = "has a space"
+        elif ".." in segment or "." in segment:
+            why = "has a dot"
+        elif ":" in segment:
+            why = "has a colon (ids never contain ':')"
+        else:
+            why = "has characters outside a-z, 0-9 and -"
+        suggestion = re.sub(r"[^a-z0-9-]+", "-", segment.lower()).strip("-") or "name"
+        problems.append(error(path, 1, 1, "id",
+                              f"path segment {segment!r} {why}; ids are lowercase segments "
+                              f"of a-z, 0-9 and '-' (rename it to {suggestion!r})"))
+    return problems
+
+
+def load_prompt(file: SourceFile) -> LoadResult:
+    path = file.path
+    refused = refusal(file)
+    if refused:
+        return LoadResult(None, [refused])
+    problems = check_path(path)
+    if problems:
+        return LoadResult(None, problems)
+    if not file.data.strip():
+        return LoadResult(None, [error(path, 1, 1, "empty",
+                                       "empty file; run `promptctl new ID` for a valid skeleton")])
+    text, bad = decode(path, file.data)
+    if bad or text is None:
+        return LoadResult(None, [bad] if bad else [])
+    form: Form = "md" if path.endswith(MD_SUFFIX) else "yaml"
+    try:
+        if form == "md":
+            document, templates, body_problems = _split_markdown(path, text)
+            problems.extend(body_problems)
+        else:
+            document = yamlload.load(text)
+            templates = []
+    except yamlload.YamlProblem as exc:
+        return LoadResult(None, [error(path, exc.line, exc.col, exc.code, exc.message)])
+    if problems:
+        return LoadResult(None, problems)
+
+    data = document.data
+    if data is None:
+        data = {}
+    for line, col, message in located_errors(PROMPT_SCHEMA, data, document):
+        problems.append(error(path, line, col, "schema", message))
+    if problems:
+        return LoadResult(None, problems)
+
+    problems.extend(_form_rules(path, form, data, document))
+    if form == "md":
+        system = data.get("system")
+        if system is not None:
+            where = document.values[("system",)]
+            templates.insert(0, Template("system", system, "system", where.line, where.col))
+    else:
+        for index, message in enumerate(data.get("messages", [])):
+            where = document.values[("messages", index, "content")]
+            templates.append(Template(message["role"], message["content"],
+                                      f"messages[{index}].content", where.line, where.col))
+    if problems:
+        return LoadResult(None, problems)
+
+    meta = {**copy.deepcopy(_DEFAULTS), **data}
+    prompt_id = prompt_id_for(path)
+    assert prompt_id is not None  # check_path passed
+    prompt = Prompt(
+        id=prompt_id,
+        path=path,
+        form=form,
+        meta=meta,
+        templates=tuple(templates),
+        digest=hashlib.sha256(file.data).hexdigest(),
+        document=document,
+    )
+    return LoadResult(prompt, [])
+
+
+def _split_markdown(path: str, text: str) -> tuple[yamlload.YamlDocument, list[Template],
+                                                   list[Problem]]:
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
+        raise yamlload.YamlProblem(
+            "missing front matter: a .prompt.md file starts with a line '---', the YAML fields, "
+            "and a closing '---' line before the template",
+            1, 1, code="front-matter",
+        )
+    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i].rstrip("\n"))), None)
+    if end is None:
+        raise yamlload.YamlProblem(
+            "unterminated front matter: no closing '---' line after the '---' on line 1; "
+            "add one between the fields and the template",
+            1, 1, code="front-matter",
+        )
+    document = yamlload.load("".join(lines[1:end]), first_line=2)
+    body_lines = lines[end + 1 :]
+    skipped = 0
+    while body_lines and not body_lines[0].strip():
+        body_lines.pop(0)
+        skipped += 1
+    body = "".join(body_lines).rstrip()
+    first = end + 2 + skipped
+    if not body:
+        problem = error(path, end + 1, 1, "empty-body",
+                        "no template after the front matter; write the user message below the "
+                        "closing '---'")
+        return document, [], [problem]
+    return document, [Template("user", body, "body", first, 1)], []
+
+
+def _form_rules(path: str, form: Form, data: dict[str, Any],
+                document: yamlload.YamlDocument) -> list[Problem]:
+    problems = []
+    if form == "md" and "messages" in data:
+        where = document.position(("messages",))
+        problems.append(error(path, where.line, where.col, "form",
+                              "`messages` belongs to .prompt.yaml files; in a .prompt.md file the "
+                              "body is the user message and `system` the system message"))
+    if form == "yaml" and "system" in data:
+        where = document.position(("system",))
+        problems.append(error(path, where.line, where.col, "form",
+                              "`system` belongs to .prompt.md files; in a .prompt.yaml file add "
+                              "{role: system, content: ...} as the first of `messages`"))
+    if form == "yaml" and "messages" not in data:
+        problems.append(error(path, 1, 1, "schema",
+                              "missing required field 'messages': a .prompt.yaml file lists its "
+                              "message templates as messages: [{role, content}]"))
+    status = data.get("status")
+    if data.get("replaced_by") is not None and status != "deprecated":
+        where = document.position(("replaced_by",))
+        problems.append(error(path, where.line, where.col, "lifecycle",
+                              f"replaced_by is set but status is {status!r}; only a deprecated "
+                              "prompt names a successor (set status: deprecated or remove it)"))
+    return problems
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    return line, offset - start + 1

@@ -1,0 +1,142 @@
+"""The prompt as the core sees it once loaded: front matter with defaults applied, and templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from promptctl.yamlload import YamlDocument
+
+Role = Literal["system", "user", "assistant"]
+Form = Literal["md", "yaml"]
+
+MD_SUFFIX = ".prompt.md"
+YAML_SUFFIX = ".prompt.yaml"
+PROMPTS_DIR = "prompts"
+
+
+@dataclass(frozen=True)
+class Template:
+    """One message template and where its text starts in the file (for located errors)."""
+
+    role: Role
+    source: str
+    field: str  # "body", "system" or "messages[2].content"
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    path: str  # repository-relative, posix: prompts/<collection>/.../<name>.prompt.md
+    form: Form
+    meta: dict[str, Any]  # the front matter, defaults applied
+    templates: tuple[Template, ...]
+    digest: str  # sha256 of the file's bytes
+    document: YamlDocument = field(repr=False, compare=False)
+
+    @property
+    def title(self) -> str:
+        return str(self.meta["title"])
+
+    @property
+    def description(self) -> str:
+        return str(self.meta["description"])
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+    @property
+    def status(self) -> str:
+        return str(self.meta["status"])
+
+    @property
+    def scope(self) -> str:
+        return str(self.meta["scope"])
+
+    @property
+    def channel(self) -> str:
+        return str(self.meta["channel"])
+
+    @property
+    def owners(self) -> list[str]:
+        return list(self.meta["owners"])
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.meta["tags"])
+
+    @property
+    def aliases(self) -> list[str]:
+        return list(self.meta["aliases"])
+
+    @property
+    def replaced_by(self) -> str | None:
+        value = self.meta.get("replaced_by")
+        return None if value is None else str(value)
+
+    @property
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        return dict(self.meta["inputs"])
+
+    @property
+    def tests(self) -> list[dict[str, Any]]:
+        return list(self.meta["tests"])
+
+    @property
+    def model(self) -> dict[str, Any]:
+        return dict(self.meta.get("model") or {})
+
+    @property
+    def collection(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    def summary(self) -> dict[str, Any]:
+        """The fields every listing shows (the `--json` shape of `list`)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "version": self.version,
+            "status": self.status,
+            "scope": self.scope,
+            "channel": self.channel,
+            "tags": self.tags,
+            "owners": self.owners,
+            "collection": self.collection,
+            "aliases": self.aliases,
+            "path": self.path,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        """Everything a client needs to use the prompt (the `--json` shape of `show`)."""
+        return {
+            **self.summary(),
+            "replaced_by": self.replaced_by,
+            "form": self.form,
+            "inputs": self.inputs,
+            "model": self.model,
+            "messages": [{"role": t.role, "content": t.source} for t in self.templates],
+            "tests": self.tests,
+        }
+
+
+def prompt_id_for(path: str) -> str | None:
+    """``prompts/a/b.prompt.md`` -> ``a/b``; None for a path that is not a prompt file."""
+    if not path.startswith(PROMPTS_DIR + "/"):
+        return None
+    rest = path[len(PROMPTS_DIR) + 1 :]
+    for suffix in (MD_SUFFIX, YAML_SUFFIX):
+        if rest.endswith(suffix):
+            return rest[: -len(suffix)]
+    return None
+
+
+def is_partial_path(path: str) -> bool:
+    """Any path part under prompts/ that starts with "_" makes a file a partial, not a prompt."""
+    parts = path.split("/")[1:]
+    return any(part.startswith("_") for part in parts[:-1]) or (
+        bool(parts) and parts[-1].startswith("_")
+    )

@@ -1,0 +1,149 @@
+"""The JSON Schemas of the repository format, and schema errors turned into located problems."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from promptctl.yamlload import DataPath, YamlDocument
+
+PROMPT_SCHEMA = "prompt.schema.json"
+CONFIG_SCHEMA = "promptctl.schema.json"
+
+
+def schemas_dir() -> Path:
+    """Schemas ship in the wheel as promptctl/schemas; a source checkout has them at the root."""
+    packaged = Path(__file__).parent / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((schemas_dir() / name).read_text(encoding="utf-8"))
+    return data
+
+
+@functools.cache
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(load_schema(name))
+
+
+@functools.cache
+def _meta_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+
+
+def check_input_schema(schema: dict[str, Any]) -> list[str]:
+    """Problems with an input's own JSON Schema (a bad regex, a wrong keyword type, ...)."""
+    messages = [f"{e.message}" for e in _meta_validator().iter_errors(schema)]
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            messages.append(f"pattern {pattern!r} is not a valid regular expression: {exc}")
+    return messages
+
+
+def located_errors(
+    name: str, instance: Any, document: YamlDocument
+) -> Iterator[tuple[int, int, str]]:
+    """Each schema error as (line, col, message), ordered by position in the file."""
+    found: list[tuple[int, int, str]] = []
+    for error in validator(name).iter_errors(instance):
+        for path, message in _explain(error):
+            where = document.position(path)
+            found.append((where.line, where.col, message))
+    yield from sorted(set(found))
+
+
+def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[DataPath, str]]:
+    path: DataPath = tuple(error.absolute_path)
+    field = _dotted(path)
+    kind = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(schema.get("properties", {}))
+        patterns = list(schema.get("patternProperties", {}))
+        for key in error.instance:
+            if key in allowed or any(re.search(p, key) for p in patterns):
+                continue
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            fix = f"did you mean {hint[0]!r}?" if hint else "remove it, or prefix it with x-"
+            where = f" in {field}" if field else ""
+            yield (*path, key), f"unknown field {key!r}{where}; {fix}"
+        return
+    if kind == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else error.message
+        where = f" in {field}" if field else ""
+        yield path, f"missing required field {name!r}{where}"
+        return
+    label = field or "front matter"
+    if kind == "type":
+        expected = error.validator_value
+        wanted = " or ".join(map(str, expected)) if isinstance(expected, list) else str(expected)
+        got = _json_type(error.instance)
+        if not path:
+            yield path, f"the front matter must be a mapping of fields, got {got}"
+        else:
+            yield path, f"{label} must be {_article(wanted)}, got {got}"
+        return
+    if kind == "enum":
+        options = ", ".join(json.dumps(v) for v in _values(error.validator_value))
+        yield path, f"{label} is {json.dumps(error.instance)}; expected one of {options}"
+        return
+    if kind == "pattern" and path and path[-1] == "version":
+        yield path, f"version {error.instance!r} must be MAJOR.MINOR.PATCH, for example 1.0.0"
+        return
+    if kind == "pattern" and "owners" in path:
+        yield path, f"owner {error.instance!r} must be @user or @org/team"
+        return
+    if kind == "pattern":
+        yield path, f"{label} is {error.instance!r}; it must match {error.validator_value}"
+        return
+    yield path, f"{label}: {error.message}"
+
+
+def _dotted(path: DataPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _article(word: str) -> str:
+    mapping = {"object": "a mapping", "array": "a list", "string": "a string",
+               "integer": "an integer", "number": "a number", "boolean": "a boolean"}
+    return mapping.get(word, word)
+
+
+def _values(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else [value]

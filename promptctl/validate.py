@@ -1,0 +1,259 @@
+"""Checks that need the whole library: ids and aliases across files, partials and include cycles,
+template syntax and variables, input defaults, and each prompt's own tests.
+
+``check_library`` returns located problems and fills ``library.aliases``; it never raises for
+bad content.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+import jsonschema
+from jinja2 import nodes
+
+from promptctl import inputs as inputs_module
+from promptctl.errors import InputError
+from promptctl.model import PROMPTS_DIR, Prompt, Template
+from promptctl.problems import Problem, error, warning
+from promptctl.render import includes, make_environment, referenced_names
+from promptctl.schema import check_input_schema
+
+if TYPE_CHECKING:
+    from promptctl.library import Library
+
+
+class _Partials:
+    """Parsed partials: the names each one reads and includes, computed once per library."""
+
+    def __init__(self, library: Library, env: jinja2.Environment) -> None:
+        self.env = env
+        self.sources = library.partials
+        self.asts: dict[str, nodes.Template] = {}
+        self.problems: list[Problem] = []
+        for name, text in sorted(library.partials.items()):
+            try:
+                self.asts[name] = env.parse(text)
+            except jinja2.TemplateSyntaxError as exc:
+                self.problems.append(error(f"{PROMPTS_DIR}/{name}", exc.lineno or 1, 1,
+                                           "template", f"template syntax error: {exc.message}"))
+        self._closure: dict[str, tuple[set[str], dict[str, str]]] = {}
+        for name in sorted(self.asts):
+            self._check_cycle(name)
+
+    def _check_cycle(self, start: str) -> None:
+        # Depth-first walk from `start`; report a cycle once, at the partial that closes it.
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        while stack:
+            name, trail = stack.pop()
+            for target, line in includes(self.asts.get(name, nodes.Template([]))):
+                if target is None or target not in self.asts:
+                    continue
+                if target == start:
+                    cycle = " -> ".join([*trail, target])
+                    self.problems.append(error(f"{PROMPTS_DIR}/{name}", line, 1, "include-cycle",
+                                               f"include cycle: {cycle}; break it by moving the "
+                                               "shared text into a third partial"))
+                elif target not in trail:
+                    stack.append((target, [*trail, target]))
+
+    def names(self, name: str) -> tuple[set[str], dict[str, str]]:
+        """(variables read by partial `name` and everything it includes, variable -> partial)."""
+        if name in self._closure:
+            return self._closure[name]
+        self._closure[name] = (set(), {})  # guards against include cycles
+        used: set[str] = set()
+        origin: dict[str, str] = {}
+        ast = self.asts.get(name)
+        if ast is not None:
+            for variable in referenced_names(ast, self.env):
+                used.add(variable)
+                origin.setdefault(variable, name)
+            for target, _line in includes(ast):
+                if target is not None and target in self.asts:
+                    more, more_origin = self.names(target)
+                    used |= more
+                    for variable, where in more_origin.items():
+                        origin.setdefault(variable, where)
+        self._closure[name] = (used, origin)
+        return used, origin
+
+    def included_by(self, name: str) -> set[str]:
+        """Every partial reached from `name` (itself excluded)."""
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            ast = self.asts.get(stack.pop())
+            if ast is None:
+                continue
+            for target, _line in includes(ast):
+                if target and target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return seen
+
+
+def check_library(library: Library) -> list[Problem]:
+    env = make_environment(library.partials)
+    partials = _Partials(library, env)
+    problems = list(partials.problems)
+    problems.extend(_check_ids(library))
+    for prompt in library.prompts.values():
+        problems.extend(_check_prompt(library, prompt, env, partials))
+    return problems
+
+
+def _check_ids(library: Library) -> list[Problem]:
+    problems = []
+    owners: dict[str, str] = {}  # alias -> id that claims it
+    for prompt in sorted(library.prompts.values(), key=lambda p: p.path):
+        for index, alias in enumerate(prompt.aliases):
+            where = prompt.document.position(("aliases", index))
+            if alias == prompt.id:
+                problems.append(error(prompt.path, where.line, where.col, "alias",
+                                      f"alias {alias!r} is the prompt's own id; remove it"))
+            elif alias in library.prompts:
+                problems.append(error(prompt.path, where.line, where.col, "alias",
+                                      f"alias {alias!r} is the id of "
+                                      f"{library.prompts[alias].path}; ids and aliases must be "
+                                      "unique across the repository"))
+            elif alias in owners:
+                problems.append(error(prompt.path, where.line, where.col, "alias",
+                                      f"alias {alias!r} is already an alias of {owners[alias]}; "
+                                      "ids and aliases must be unique across the repository"))
+            else:
+                owners[alias] = prompt.id
+    library.aliases = owners
+    for prompt in library.prompts.values():
+        successor = prompt.replaced_by
+        if successor is None:
+            continue
+        where = prompt.document.position(("replaced_by",))
+        target_id = owners.get(successor, successor)
+        target = library.prompts.get(target_id)
+        if target is None:
+            problems.append(error(prompt.path, where.line, where.col, "replaced-by",
+                                  f"replaced_by names {successor!r}, which does not exist; name an "
+                                  "existing prompt id"))
+        elif target.id == prompt.id:
+            problems.append(error(prompt.path, where.line, where.col, "replaced-by",
+                                  "replaced_by names the prompt itself; name its successor"))
+        elif target.status != "active":
+            problems.append(warning(prompt.path, where.line, where.col, "replaced-by",
+                                    f"replaced_by names {successor!r}, whose status is "
+                                    f"{target.status}; point consumers at an active prompt"))
+    return problems
+
+
+def _check_prompt(library: Library, prompt: Prompt, env: jinja2.Environment,
+                  partials: _Partials) -> list[Problem]:
+    problems: list[Problem] = []
+    used: set[str] = set()
+    for template in prompt.templates:
+        problems.extend(_check_template(prompt, template, env, partials, used))
+    declared = prompt.inputs
+    for name in sorted(declared.keys() - used):
+        where = prompt.document.position(("inputs", name))
+        problems.append(warning(prompt.path, where.line, where.col, "unused-input",
+                                f"input {name!r} is declared but no template uses it; use it or "
+                                "remove it (removing an input needs a new MAJOR version)"))
+    problems.extend(_check_inputs(prompt))
+    problems.extend(_check_tests(prompt))
+    return problems
+
+
+def _check_template(prompt: Prompt, template: Template, env: jinja2.Environment,
+                    partials: _Partials, used: set[str]) -> list[Problem]:
+    path = prompt.path
+    try:
+        ast = env.parse(template.source)
+    except jinja2.TemplateSyntaxError as exc:
+        line = template.line + (exc.lineno or 1) - 1
+        return [error(path, line, template.col if (exc.lineno or 1) == 1 else 1, "template",
+                      f"template syntax error in {template.field}: {exc.message}")]
+    problems: list[Problem] = []
+    direct = referenced_names(ast, env)
+    origin: dict[str, str] = {}
+    for target, lineno in includes(ast):
+        line = template.line + lineno - 1
+        if target is None:
+            problems.append(error(path, line, 1, "include",
+                                  "include names must be literal strings such as "
+                                  "\"_partials/name.md\""))
+        elif target not in partials.sources:
+            known = ", ".join(sorted(partials.sources)) or "none"
+            problems.append(error(path, line, 1, "include",
+                                  f"partial {target!r} does not exist (name it by its path under "
+                                  f"prompts/; partials: {known})"))
+        else:
+            names, where = partials.names(target)
+            for variable in names - direct:
+                origin.setdefault(variable, where.get(variable, target))
+            direct |= names
+    used |= direct
+    for name in sorted(direct - prompt.inputs.keys()):
+        via = f" (through {PROMPTS_DIR}/{origin[name]})" if name in origin else ""
+        line = template.line + _first_use(ast, name) - 1
+        problems.append(error(path, line, 1, "undeclared-input",
+                              f"{template.field} uses {name!r}{via}, which `inputs` does not "
+                              f"declare; add it under inputs: with its type"))
+    return problems
+
+
+def _first_use(ast: nodes.Template, name: str) -> int:
+    for node in ast.find_all(nodes.Name):
+        if node.name == name and node.ctx == "load":
+            return int(node.lineno)
+    return 1
+
+
+def _check_inputs(prompt: Prompt) -> list[Problem]:
+    problems = []
+    for name, spec in prompt.inputs.items():
+        where = prompt.document.position(("inputs", name))
+        schema = inputs_module.value_schema(spec)
+        for message in check_input_schema(schema):
+            problems.append(error(prompt.path, where.line, where.col, "input-schema",
+                                  f"input {name!r}: {message}"))
+        if "default" in spec:
+            at = prompt.document.position(("inputs", name, "default"))
+            for err in jsonschema.Draft202012Validator(schema).iter_errors(spec["default"]):
+                problems.append(error(prompt.path, at.line, at.col, "input-default",
+                                      f"default of input {name!r} is invalid: {err.message}"))
+            if spec.get("required") is True:
+                problems.append(warning(prompt.path, where.line, where.col, "input-required",
+                                        f"input {name!r} has a default, so `required: true` has "
+                                        "no effect; drop one of them"))
+    return problems
+
+
+def _check_tests(prompt: Prompt) -> list[Problem]:
+    problems = []
+    names: set[str] = set()
+    for index, test in enumerate(prompt.tests):
+        where = prompt.document.position(("tests", index))
+        name = test["name"]
+        if name in names:
+            problems.append(error(prompt.path, where.line, where.col, "test",
+                                  f"test name {name!r} is used twice; test names are unique"))
+        names.add(name)
+        given: dict[str, Any] = test.get("inputs") or {}
+        try:
+            inputs_module.resolve(prompt, given)
+        except InputError as exc:
+            at = prompt.document.position(("tests", index, "inputs"))
+            for field, why in sorted(exc.fields.items()):
+                problems.append(error(prompt.path, at.line, at.col, "test-inputs",
+                                      f"test {name!r}: input {field!r}: {why}"))
+        pattern = test["expect"].get("matches")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                at = prompt.document.position(("tests", index, "expect", "matches"))
+                problems.append(error(prompt.path, at.line, at.col, "test",
+                                      f"test {name!r}: matches is not a valid regular expression: "
+                                      f"{exc}"))
+    return problems
