@@ -43,7 +43,24 @@ def _meta_validator() -> jsonschema.Draft202012Validator:
 
 
 def check_input_schema(schema: dict[str, Any]) -> list[str]:
-    """Problems with an input's own JSON Schema (a bad regex, a wrong keyword type, ...)."""
+    """Problems with an input's own JSON Schema (a bad regex, a wrong keyword type, ...).
+
+    Checking against the 2020-12 meta-schema costs about 0.2 ms an input, and the same input
+    schemas recur across a library, so results are cached by the schema's JSON text.
+    """
+    try:
+        key = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):
+        return _check_input_schema(schema)
+    return list(_cached_check(key))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_check(key: str) -> tuple[str, ...]:
+    return tuple(_check_input_schema(json.loads(key)))
+
+
+def _check_input_schema(schema: dict[str, Any]) -> list[str]:
     messages = [f"{e.message}" for e in _meta_validator().iter_errors(schema)]
     pattern = schema.get("pattern")
     if isinstance(pattern, str):

@@ -1,6 +1,7 @@
 """Full-text search over prompts with SQLite FTS5 (standard library).
 
-Weights favour title and tags over description, id and body. User text is never passed to FTS5
+Weights favour title and tags over description, id and body; deprecated prompts come after the
+others, since their successors are what a searcher should find first. User text is never passed to FTS5
 as query syntax: it is split into words, each word quoted, and the last word of a query that
 does not end in a space is a prefix (search-as-you-type). Quotes, ``c++``, ``-`` and unicode are
 therefore plain text and never a syntax error.
@@ -46,7 +47,8 @@ class SearchIndex:
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5("
-            "id, title, description, tags, body, tokenize='unicode61 remove_diacritics 2', "
+            "id, title, description, tags, body, status UNINDEXED, "
+            "tokenize='unicode61 remove_diacritics 2', "
             "prefix='2 3')"
         )
 
@@ -58,11 +60,12 @@ class SearchIndex:
                 p.description,
                 " ".join(p.tags),
                 "\n\n".join(t.source for t in p.templates),
+                p.status,
             )
             for p in prompts
         ]
         with self.db:
-            self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def search(self, text: str, *, limit: int = 20, allowed: set[str] | None = None) -> list[Hit]:
         """Ranked hits; ``allowed`` restricts to the ids a caller may see (filters, roles)."""
@@ -74,7 +77,7 @@ class SearchIndex:
         sql = (
             f"SELECT id, bm25(docs, {weights}) AS rank, "  # noqa: S608
             f"snippet(docs, -1, '{MARK_START}', '{MARK_END}', '...', 12) "
-            "FROM docs WHERE docs MATCH ? ORDER BY rank"
+            "FROM docs WHERE docs MATCH ? ORDER BY status = 'deprecated', rank"
         )
         hits = []
         for prompt_id, rank, snippet in self.db.execute(sql, (query,)):

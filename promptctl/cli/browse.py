@@ -56,7 +56,13 @@ def list_prompts(
     if as_json:
         print_json([p.summary() for p in prompts])
         return
-    table = Table("id", "version", "status", "scope", "title", "tags", box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False)
+    # Ids are what people copy from this list: never wrap or truncate them.
+    table.add_column("id", no_wrap=True, min_width=max((len(p.id) for p in prompts), default=2))
+    for column in ("version", "status", "scope"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", ratio=3)
+    table.add_column("tags", ratio=2)
     for prompt in prompts:
         table.add_row(Text(prompt.id, style="bold"), Text(prompt.version), Text(prompt.status),
                       Text(prompt.scope), Text(prompt.title), Text(", ".join(prompt.tags)))
@@ -144,7 +150,10 @@ def search(
         print_json([{**library.prompts[h.id].summary(), "score": round(h.score, 4),
                      "snippet": h.snippet} for h in hits])
         return
-    table = Table("id", "title", "snippet", box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("id", no_wrap=True, min_width=max((len(h.id) for h in hits), default=2))
+    table.add_column("title")
+    table.add_column("snippet")
     for hit in hits:
         prompt = library.prompts[hit.id]
         table.add_row(Text(hit.id, style="bold"), Text(prompt.title),

@@ -28,7 +28,7 @@ def validate(
 ) -> None:
     """Check schema, ids, aliases, partials, templates, inputs and tests; list every problem."""
     from promptctl import problems as problems_module
-    from promptctl.cli.output import console, print_plain, print_problems
+    from promptctl.cli.output import console, note, print_plain, print_problems
     from promptctl.errors import UsageError
     from promptctl.repository import resolve_root
 
@@ -52,6 +52,9 @@ def validate(
         selected = [p for p in selected if any(
             prefix in (".", "") or p.path == prefix or p.path.startswith(prefix + "/")
             for prefix in prefixes)]
+    if not (root / "prompts").is_dir():
+        note(f"note: {root} has no prompts/ folder; create one with `promptctl init` or "
+             "point --repo at a prompt repository")
     errors = sum(1 for p in selected if p.is_error)
     if output_format == "json":
         print_plain(problems_module.to_json(selected, files_checked=library.files_checked))

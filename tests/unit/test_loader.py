@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from promptctl.loader import check_path, load_prompt
+from promptctl.sources import SourceFile
+from tests.conftest import GOOD_PROMPT
+
+CHAT = textwrap.dedent(
+    """\
+    title: Chat
+    description: A chat prompt.
+    version: 2.0.0
+    status: draft
+    owners: ["@acme/team"]
+    channel: experimental
+    inputs:
+      topic: {type: string, required: true}
+    messages:
+      - role: system
+        content: You are terse.
+      - role: user
+        content: |
+          Tell me about {{ topic }}.
+    """
+)
+
+
+def test_markdown_form_loads_with_defaults_and_body_position() -> None:
+    result = load_prompt(SourceFile("prompts/demo/greet.prompt.md", GOOD_PROMPT.encode()))
+    assert result.problems == []
+    prompt = result.prompt
+    assert prompt is not None
+    assert prompt.id == "demo/greet"
+    assert prompt.collection == "demo"
+    assert (prompt.scope, prompt.channel, prompt.aliases) == ("team", "stable", [])
+    [body] = prompt.templates
+    assert body.role == "user"
+    assert body.line == GOOD_PROMPT.splitlines().index("Hello, {{ name }}{% if excited %}!"
+                                                        "{% else %}.{% endif %}") + 1
+    assert prompt.summary()["owners"] == ["@acme/team"]
+
+
+def test_chat_form_loads_messages_in_order_with_their_lines() -> None:
+    result = load_prompt(SourceFile("prompts/demo/chat.prompt.yaml", CHAT.encode()))
+    assert result.problems == []
+    prompt = result.prompt
+    assert prompt is not None
+    assert [t.role for t in prompt.templates] == ["system", "user"]
+    assert prompt.templates[1].line == 14  # the line after `content: |`
+    assert prompt.channel == "experimental"
+
+
+def test_system_field_becomes_the_first_message() -> None:
+    text = GOOD_PROMPT.replace("tags: [demo]\n", "tags: [demo]\nsystem: Be kind to {{ name }}.\n")
+    result = load_prompt(SourceFile("prompts/demo/greet.prompt.md", text.encode()))
+    assert result.prompt is not None
+    assert [t.role for t in result.prompt.templates] == ["system", "user"]
+    assert result.prompt.templates[0].line == 8
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("prompts/demo/Greet.prompt.md", "has upper case"),
+        ("prompts/demo/my greet.prompt.md", "has a space"),
+        ("prompts/demo/a..b.prompt.md", "has a dot"),
+        ("prompts/demo/a:b.prompt.md", "has a colon"),
+        ("prompts/demo/greet.md", "end in .prompt.md or .prompt.yaml"),
+        ("prompts/Demo/greet.prompt.md", "'Demo' has upper case"),
+    ],
+    ids=["upper", "space", "dots", "colon", "suffix", "collection"],
+)
+def test_path_rules(path: str, fragment: str) -> None:
+    problems = check_path(path)
+    assert problems
+    assert fragment in problems[0].message
+    assert problems[0].code in ("id", "file-name")
+
+
+def test_bom_is_accepted() -> None:
+    data = b"\xef\xbb\xbf" + GOOD_PROMPT.encode()
+    assert load_prompt(SourceFile("prompts/demo/greet.prompt.md", data)).problems == []
