@@ -11,7 +11,14 @@ from promptctl import config as config_module
 from promptctl.config import Config
 from promptctl.errors import InvalidPrompt, PromptNotFound
 from promptctl.loader import decode, load_prompt, refusal
-from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt, is_partial_path
+from promptctl.model import (
+    MD_SUFFIX,
+    PROMPTS_DIR,
+    YAML_SUFFIX,
+    Prompt,
+    is_partial_path,
+    prompt_id_for,
+)
 from promptctl.problems import Problem, error, has_errors, warning
 from promptctl.render import Renderer
 from promptctl.sources import Source, SourceFile, WorkTreeSource
@@ -24,6 +31,7 @@ class Library:
     prompts: dict[str, Prompt] = field(default_factory=dict)
     partials: dict[str, str] = field(default_factory=dict)  # name under prompts/ -> text
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> id
+    broken: dict[str, str] = field(default_factory=dict)  # id -> path of a file that failed to load
     problems: list[Problem] = field(default_factory=list)
     files_checked: int = 0
     _renderer: Renderer | None = field(default=None, repr=False)
@@ -71,6 +79,9 @@ class Library:
             self.problems.extend(result.problems)
             prompt = result.prompt
             if prompt is None:
+                broken_id = prompt_id_for(path)
+                if broken_id is not None:
+                    self.broken.setdefault(broken_id, path)
                 return
             other = self.prompts.get(prompt.id)
             if other is not None:
@@ -101,6 +112,14 @@ class Library:
         """A prompt by id or alias; ``PromptNotFound`` with the closest ids as a hint."""
         prompt_id = self.aliases.get(ref, ref)
         prompt = self.prompts.get(prompt_id)
+        if prompt is None and prompt_id in self.broken:
+            problems = self.errors_for(self.broken[prompt_id])
+            first = problems[0].format_text() if problems else self.broken[prompt_id]
+            raise InvalidPrompt(
+                f"{prompt_id} does not load ({len(problems)} error(s)), first: {first}; fix it "
+                "(`promptctl validate` lists all)",
+                list(problems),
+            )
         if prompt is None:
             close = difflib.get_close_matches(ref, [*self.prompts, *self.aliases], n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else "; see `promptctl list`"

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptctl import yamlload
-from promptctl.model import MD_SUFFIX, YAML_SUFFIX, Form, Prompt, Template, prompt_id_for
+from promptctl.model import (
+    MD_SUFFIX,
+    YAML_SUFFIX,
+    Form,
+    Prompt,
+    Role,
+    Template,
+    prompt_id_for,
+)
 from promptctl.problems import Problem, error
 from promptctl.schema import PROMPT_SCHEMA, located_errors
 from promptctl.sources import MAX_FILE_BYTES, SourceFile
@@ -138,13 +146,13 @@ def load_prompt(file: SourceFile) -> LoadResult:
     if form == "md":
         system = data.get("system")
         if system is not None:
-            where = document.values[("system",)]
-            templates.insert(0, Template("system", system, "system", where.line, where.col))
+            templates.insert(0, _yaml_template("system", system, "system", ("system",),
+                                               document))
     else:
         for index, message in enumerate(data.get("messages", [])):
-            where = document.values[("messages", index, "content")]
-            templates.append(Template(message["role"], message["content"],
-                                      f"messages[{index}].content", where.line, where.col))
+            templates.append(_yaml_template(message["role"], message["content"],
+                                            f"messages[{index}].content",
+                                            ("messages", index, "content"), document))
     if problems:
         return LoadResult(None, problems)
 
@@ -158,6 +166,7 @@ def load_prompt(file: SourceFile) -> LoadResult:
         meta=meta,
         templates=tuple(templates),
         digest=hashlib.sha256(file.data).hexdigest(),
+        text=text,
         document=document,
     )
     return LoadResult(prompt, [])
@@ -193,6 +202,13 @@ def _split_markdown(path: str, text: str) -> tuple[yamlload.YamlDocument, list[T
                         "closing '---'")
         return document, [], [problem]
     return document, [Template("user", body, "body", first, 1)], []
+
+
+def _yaml_template(role: Role, source: str, field_name: str, path: yamlload.DataPath,
+                   document: yamlload.YamlDocument) -> Template:
+    start = document.values[path]
+    return Template(role, source, field_name, start.line, start.col,
+                    exact=document.styles.get(path) == "|", end_line=document.ends[path].line)
 
 
 def _form_rules(path: str, form: Form, data: dict[str, Any],

@@ -24,6 +24,10 @@ class Template:
     field: str  # "body", "system" or "messages[2].content"
     line: int
     col: int
+    # True where the template's text stands in the file as it is (the body, `|` blocks), so a
+    # template line maps to a file line by offset; folded, plain and quoted YAML values do not.
+    exact: bool = True
+    end_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Prompt:
     meta: dict[str, Any]  # the front matter, defaults applied
     templates: tuple[Template, ...]
     digest: str  # sha256 of the file's bytes
+    text: str = field(repr=False)  # the whole file, decoded
     document: YamlDocument = field(repr=False, compare=False)
 
     @property

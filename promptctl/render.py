@@ -1,112 +1,28 @@
-"""Rendering: Jinja2's immutable sandbox, strict undefined variables, bounded size and time.
+"""Rendering: compiled-template cache, bounded output, and every failure as one ``RenderError``.
 
 Templates come from the repository; inputs come from callers and are data, never templates: a
 value containing ``{{ ... }}`` is printed as it is. Jinja2's documentation asks the caller to
-catch every exception a template can raise, so each failure becomes one ``RenderError``.
+catch every exception a template can raise. The environment itself is in ``sandbox.py``.
 """
 
 from __future__ import annotations
 
-import contextvars
-import operator
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from promptctl.errors import RenderError, RenderLimitExceeded
 from promptctl.model import Prompt, Template
+from promptctl.sandbox import TimeBoundExceeded, check_deadline, deadline, make_environment
 
 DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT_SECONDS = 2.0
-MAX_SEQUENCE = 1024 * 1024  # longest string or list a template may build with * or +
-MAX_EXPONENT = 128
 _CACHE_SIZE = 4096
-
-_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("deadline", default=0.0)
-
-
-def _check_deadline() -> None:
-    deadline = _deadline.get()
-    if deadline and time.monotonic() > deadline:
-        raise RenderLimitExceeded("rendering took longer than the time bound; simplify the loops")
-
-
-def _bounded_range(*args: int) -> Iterator[int]:
-    numbers = range(*args)
-    if len(numbers) > 100_000:
-        raise SecurityError("range() is limited to 100,000 items")
-    for number in numbers:
-        _check_deadline()
-        yield number
-
-
-class _BoundedList(list[Any]):
-    """Input arrays iterate with a deadline check, so nested loops over big inputs stop in time."""
-
-    def __iter__(self) -> Iterator[Any]:
-        for item in super().__iter__():
-            _check_deadline()
-            yield item
-
-
-class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, plus bounds on arithmetic that could allocate or spin unbounded."""
-
-    intercepted_binops = frozenset({"*", "**", "+"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        _check_deadline()
-        if operator_name == "**":
-            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-                raise SecurityError(f"exponent over {MAX_EXPONENT} refused")
-            return operator.pow(left, right)
-        if operator_name == "*":
-            for seq, count in ((left, right), (right, left)):
-                sequence = isinstance(seq, str | list | tuple) and isinstance(count, int)
-                if sequence and len(seq) * count > MAX_SEQUENCE:
-                    raise SecurityError("repeating a sequence that far is refused")
-            return operator.mul(left, right)
-        result = operator.add(left, right)
-        if isinstance(result, str | list | tuple) and len(result) > MAX_SEQUENCE:
-            raise SecurityError("building a sequence that long is refused")
-        return result
-
-    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        _check_deadline()
-        return super().call(context, obj, *args, **kwargs)
-
-
-class PartialLoader(jinja2.BaseLoader):
-    """Partials by their path under prompts/, e.g. ``{% include "_partials/rubric.md" %}``."""
-
-    def __init__(self, partials: Mapping[str, str]) -> None:
-        self.partials = partials
-
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str | None, Callable[[], bool] | None]:
-        if template not in self.partials:
-            raise jinja2.TemplateNotFound(template)
-        return self.partials[template], None, lambda: True
-
-
-def make_environment(partials: Mapping[str, str]) -> BoundedSandbox:
-    env = BoundedSandbox(
-        loader=PartialLoader(partials),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-        auto_reload=False,
-        cache_size=_CACHE_SIZE,
-    )
-    env.globals["range"] = _bounded_range
-    return env
 
 
 @dataclass(frozen=True)
@@ -156,8 +72,8 @@ class Renderer:
 
     def render(self, prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
         """Render every message; ``values`` must already be validated (see ``inputs.resolve``)."""
-        context = {k: _bounded(v) for k, v in values.items()}
-        token = _deadline.set(time.monotonic() + self.timeout_seconds)
+        context = dict(values)
+        token = deadline.set(time.monotonic() + self.timeout_seconds)
         budget = self.max_output_bytes
         messages = []
         try:
@@ -166,7 +82,7 @@ class Renderer:
                 budget -= len(content.encode("utf-8"))
                 messages.append(Message(template.role, content))
         finally:
-            _deadline.reset(token)
+            deadline.reset(token)
         return Rendered(tuple(messages))
 
     def _render_one(self, prompt: Prompt, template: Template, context: Mapping[str, Any],
@@ -183,13 +99,14 @@ class Renderer:
                         f"{where}: rendered output is over the {self.max_output_bytes:,}-byte "
                         "bound; shorten the inputs or the template"
                     )
-                _check_deadline()
+                check_deadline()
                 parts.append(chunk)
-        except RenderLimitExceeded as exc:
-            if exc.message.startswith(where):
-                raise
+        except RenderLimitExceeded:
+            raise
+        except TimeBoundExceeded:
             raise RenderLimitExceeded(
-                f"{where}: {exc.message} (bound {self.timeout_seconds:g} s)"
+                f"{where}: rendering took longer than the time bound ({self.timeout_seconds:g} s); "
+                "simplify the loops or shorten the inputs"
             ) from None
         except jinja2.UndefinedError as exc:
             raise RenderError(f"{where}: {exc.message}; declare it in `inputs`") from None
@@ -204,14 +121,6 @@ class Renderer:
         except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
             raise RenderError(f"{where}: template failed: {type(exc).__name__}: {exc}") from None
         return "".join(parts).strip()
-
-
-def _bounded(value: Any) -> Any:
-    if isinstance(value, list):
-        return _BoundedList(_bounded(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _bounded(v) for k, v in value.items()}
-    return value
 
 
 # --- static analysis, for validation ---------------------------------------------------------

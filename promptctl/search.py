@@ -1,10 +1,11 @@
 """Full-text search over prompts with SQLite FTS5 (standard library).
 
-Weights favour title and tags over description, id and body; deprecated prompts come after the
-others, since their successors are what a searcher should find first. User text is never passed to FTS5
-as query syntax: it is split into words, each word quoted, and the last word of a query that
-does not end in a space is a prefix (search-as-you-type). Quotes, ``c++``, ``-`` and unicode are
-therefore plain text and never a syntax error.
+Weights favour title and tags over description, id and body; deprecated prompts come after
+the others, since their successors are what a searcher should find first.
+
+User text is never passed to FTS5 as query syntax: it is split into words, each word quoted, and
+the last word of a query that does not end in a space is a prefix (search-as-you-type). Quotes,
+``c++``, ``-`` and unicode are therefore plain text and never a syntax error.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ bad content.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -18,7 +19,8 @@ from promptctl import inputs as inputs_module
 from promptctl.errors import InputError
 from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
-from promptctl.render import includes, make_environment, referenced_names
+from promptctl.render import includes, referenced_names
+from promptctl.sandbox import make_environment
 from promptctl.schema import check_input_schema
 
 if TYPE_CHECKING:
@@ -41,7 +43,14 @@ class _Partials:
                                            "template", f"template syntax error: {exc.message}"))
         self._closure: dict[str, tuple[set[str], dict[str, str]]] = {}
         for name in sorted(self.asts):
+            self._check_includes(name)
             self._check_cycle(name)
+
+    def _check_includes(self, name: str) -> None:
+        for target, line in includes(self.asts[name]):
+            problem = _include_problem(target, self.sources)
+            if problem:
+                self.problems.append(error(f"{PROMPTS_DIR}/{name}", line, 1, "include", problem))
 
     def _check_cycle(self, start: str) -> None:
         # Depth-first walk from `start`; report a cycle once, at the partial that closes it.
@@ -170,42 +179,91 @@ def _check_template(prompt: Prompt, template: Template, env: jinja2.Environment,
     try:
         ast = env.parse(template.source)
     except jinja2.TemplateSyntaxError as exc:
-        line = template.line + (exc.lineno or 1) - 1
-        return [error(path, line, template.col if (exc.lineno or 1) == 1 else 1, "template",
+        line, col = _syntax_error_position(env, prompt, template, exc)
+        return [error(path, line, col, "template",
                       f"template syntax error in {template.field}: {exc.message}")]
+    located = _located_ast(env, prompt, template, ast)
+
+    def file_line(lineno: int) -> int:
+        return template.line + lineno - 1 if located is not None else template.line
+
     problems: list[Problem] = []
     direct = referenced_names(ast, env)
-    origin: dict[str, str] = {}
-    for target, lineno in includes(ast):
-        line = template.line + lineno - 1
-        if target is None:
-            problems.append(error(path, line, 1, "include",
-                                  "include names must be literal strings such as "
-                                  "\"_partials/name.md\""))
-        elif target not in partials.sources:
-            known = ", ".join(sorted(partials.sources)) or "none"
-            problems.append(error(path, line, 1, "include",
-                                  f"partial {target!r} does not exist (name it by its path under "
-                                  f"prompts/; partials: {known})"))
+    through: dict[str, tuple[str, int]] = {}  # variable -> (partial that reads it, include line)
+    for target, lineno in includes(located if located is not None else ast):
+        problem = _include_problem(target, partials.sources)
+        if problem:
+            problems.append(error(path, file_line(lineno), 1, "include", problem))
+            continue
+        assert target is not None
+        names, where = partials.names(target)
+        for variable in names - direct:
+            through.setdefault(variable, (where.get(variable, target), lineno))
+    used |= direct | through.keys()
+    for name in sorted((direct | through.keys()) - prompt.inputs.keys()):
+        if name in through:
+            partial, lineno = through[name]
+            via = f" (through {PROMPTS_DIR}/{partial})"
         else:
-            names, where = partials.names(target)
-            for variable in names - direct:
-                origin.setdefault(variable, where.get(variable, target))
-            direct |= names
-    used |= direct
-    for name in sorted(direct - prompt.inputs.keys()):
-        via = f" (through {PROMPTS_DIR}/{origin[name]})" if name in origin else ""
-        line = template.line + _first_use(ast, name) - 1
-        problems.append(error(path, line, 1, "undeclared-input",
+            via, lineno = "", _first_use(located, name)
+        problems.append(error(path, file_line(lineno), 1, "undeclared-input",
                               f"{template.field} uses {name!r}{via}, which `inputs` does not "
                               f"declare; add it under inputs: with its type"))
     return problems
 
 
-def _first_use(ast: nodes.Template, name: str) -> int:
-    for node in ast.find_all(nodes.Name):
-        if node.name == name and node.ctx == "load":
-            return int(node.lineno)
+def _include_problem(target: str | None, sources: Mapping[str, str]) -> str | None:
+    if target is None:
+        return "include names must be literal strings such as \"_partials/name.md\""
+    if target not in sources:
+        known = ", ".join(sorted(sources)) or "none"
+        return (f"partial {target!r} does not exist (name it by its path under prompts/; "
+                f"partials: {known})")
+    return None
+
+
+def _raw_text(prompt: Prompt, template: Template) -> str:
+    """The value's text as it stands in the file, from its first character to its end."""
+    lines = prompt.text.splitlines()[template.line - 1 : max(template.end_line, template.line)]
+    if lines:
+        lines[0] = lines[0][template.col - 1 :]
+    return "\n".join(lines)
+
+
+def _located_ast(env: jinja2.Environment, prompt: Prompt, template: Template,
+                 ast: nodes.Template) -> nodes.Template | None:
+    """An AST whose line numbers count from ``template.line`` in the file.
+
+    The template's own AST where its text stands in the file as it is. A folded, plain or
+    quoted YAML value joins or escapes lines, but Jinja2 sees the same tokens in the value's raw
+    text, so that text parses to an AST with the file's lines. None if it does not parse.
+    """
+    if template.exact:
+        return ast
+    try:
+        return env.parse(_raw_text(prompt, template))
+    except jinja2.TemplateSyntaxError:
+        return None
+
+
+def _syntax_error_position(env: jinja2.Environment, prompt: Prompt, template: Template,
+                           exc: jinja2.TemplateSyntaxError) -> tuple[int, int]:
+    lineno = exc.lineno or 1
+    if not template.exact:
+        try:
+            env.parse(_raw_text(prompt, template))
+        except jinja2.TemplateSyntaxError as raw_exc:
+            lineno = raw_exc.lineno or 1
+        else:
+            return template.line, template.col
+    return template.line + lineno - 1, template.col if lineno == 1 else 1
+
+
+def _first_use(ast: nodes.Template | None, name: str) -> int:
+    if ast is not None:
+        for node in ast.find_all(nodes.Name):
+            if node.name == name and node.ctx == "load":
+                return int(node.lineno)
     return 1
 
 

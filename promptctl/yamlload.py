@@ -59,6 +59,9 @@ class YamlDocument:
     keys: dict[DataPath, Position] = field(default_factory=dict)
     # Path -> where the value's text starts (for block scalars, the line after the indicator).
     values: dict[DataPath, Position] = field(default_factory=dict)
+    # Path -> where the value's text ends, and the style of scalars ("|", ">", '"', "'" or None).
+    ends: dict[DataPath, Position] = field(default_factory=dict)
+    styles: dict[DataPath, str | None] = field(default_factory=dict)
 
     def position(self, path: DataPath) -> Position:
         """The nearest known position for ``path``, walking up to its parents."""
@@ -130,6 +133,9 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
                 mark.column + 1,
             )
         document.values[path] = _value_start(node, offset)
+        document.ends[path] = Position(node.end_mark.line + 1 + offset, node.end_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            document.styles[path] = node.style
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:

@@ -73,25 +73,24 @@ def list_prompts(
 
 def show(
     ref: Annotated[str, typer.Argument(metavar="ID[@VERSION]", help="Prompt id or alias.")],
+    git_ref: Annotated[
+        str, typer.Option("--ref", help="Where ID@VERSION is looked up in history.")
+    ] = "HEAD",
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """Show one prompt: metadata, inputs and templates."""
+    """Show one prompt (ID@1.2.3, ID@1, ID@<commit>: from Git history)."""
     from rich.table import Table
     from rich.text import Text
 
     from promptctl.cli.output import console, print_json, print_plain
-    from promptctl.errors import PromptNotFound
+    from promptctl.history import resolve_in_repo
+    from promptctl.repository import resolve_root
 
-    library = load_library(repo)
-    prompt_ref, _, version = ref.partition("@")
-    prompt = library.get(prompt_ref)
-    if version and version != prompt.version:
-        raise PromptNotFound(
-            f"{prompt.id}@{version}: the work tree has version {prompt.version}"
-        )
+    resolved = resolve_in_repo(resolve_root(repo), ref, git_ref=git_ref)
+    library, prompt = resolved.library, resolved.prompt
     if as_json:
-        print_json(prompt.detail())
+        print_json({**prompt.detail(), "commit": resolved.commit})
         return
     console.print(Text(f"{prompt.id}  {prompt.version}  ({prompt.status})", style="bold"))
     console.print(Text(prompt.title))

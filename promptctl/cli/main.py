@@ -11,7 +11,7 @@ import sys
 import typer
 
 from promptctl import __version__
-from promptctl.cli import authoring, browse, checks, rendering
+from promptctl.cli import authoring, browse, checks, history, rendering
 from promptctl.errors import PromptctlError
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ authoring.register(app)
 checks.register(app)
 browse.register(app)
 rendering.register(app)
+history.register(app)
 
 
 def run() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from promptctl.cli.options import JsonOption, RepoOption, load_library
+from promptctl.cli.options import JsonOption, RepoOption
 
 
 def register(app: typer.Typer) -> None:
@@ -25,22 +25,26 @@ def render(
         str | None,
         typer.Option("--inputs", help="A JSON or YAML file of name: value; '-' reads stdin."),
     ] = None,
+    git_ref: Annotated[
+        str, typer.Option("--ref", help="Where ID@VERSION is looked up in history.")
+    ] = "HEAD",
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """Render a prompt with inputs; prints the text, or messages and text with --json."""
+    """Render a prompt with inputs; prints the text, or messages and text with --json.
+
+    ID@1.2.3 is that exact version from Git history, ID@1 / ID@1.2 the highest matching one,
+    ID@<commit> the prompt at that commit, ID alone the work tree.
+    """
     from promptctl import inputs as inputs_module
     from promptctl.cli.output import print_json, print_plain
-    from promptctl.errors import PromptNotFound, UsageError
+    from promptctl.errors import UsageError
+    from promptctl.history import resolve_in_repo
+    from promptctl.repository import resolve_root
 
-    library = load_library(repo)
-    prompt_ref, _, version = ref.partition("@")
-    prompt = library.usable(prompt_ref)
-    if version and version != prompt.version:
-        raise PromptNotFound(
-            f"{prompt.id}@{version}: the work tree has version {prompt.version}; render "
-            f"{prompt.id} or {prompt.id}@{prompt.version}"
-        )
+    resolved = resolve_in_repo(resolve_root(repo), ref, git_ref=git_ref)
+    library = resolved.library
+    prompt = library.usable(resolved.prompt.id)
     given: dict[str, object] = {}
     if inputs_file is not None:
         if inputs_file == "-":
@@ -55,6 +59,7 @@ def render(
     values = inputs_module.resolve(prompt, given)
     rendered = library.renderer.render(prompt, values)
     if as_json:
-        print_json({"id": prompt.id, "version": prompt.version, **rendered.as_dict()})
+        print_json({"id": prompt.id, "version": prompt.version, "commit": resolved.commit,
+                    **rendered.as_dict()})
     else:
         print_plain(rendered.text)

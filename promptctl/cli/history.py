@@ -1,0 +1,89 @@
+"""``history`` and ``diff``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from promptctl.cli.options import JsonOption, RepoOption
+
+RefOption = Annotated[str, typer.Option("--ref", help="Branch or commit whose history to read.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history")(history)
+    app.command("diff")(diff)
+
+
+def history(
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Prompt id or alias.")],
+    git_ref: RefOption = "HEAD",
+    as_json: JsonOption = False,
+    repo: RepoOption = None,
+) -> None:
+    """Every version of a prompt on the branch: version, commit, author, date, message."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from promptctl.cli.output import console, print_json
+    from promptctl.history import History
+    from promptctl.library import Library
+    from promptctl.repository import resolve_root
+
+    root = resolve_root(repo)
+    library = Library.from_work_tree(root)
+    prompt_id = library.aliases.get(ref, ref)
+    records = History(root, git_ref).versions(prompt_id)
+    if not records and prompt_id not in library.prompts:
+        library.get(ref)  # raises "no prompt ..., did you mean ..."
+    if as_json:
+        print_json([r.as_dict() for r in records])
+        return
+    table = Table("version", "status", "commit", "author", "date", "message", box=None,
+                  pad_edge=False)
+    for record in reversed(records):
+        table.add_row(Text(record.version, style="bold"), Text(record.status),
+                      Text(record.commit[:12]), Text(record.author), Text(record.date[:19]),
+                      Text(record.message))
+    console.print(table)
+    if not records:
+        console.print(f"{prompt_id} has no committed version yet", style="dim", markup=False)
+
+
+def diff(
+    old: Annotated[str, typer.Argument(metavar="ID@A", help="The older version.")],
+    new: Annotated[str, typer.Argument(metavar="ID@B", help="The newer version (ID alone: the "
+                                       "work tree).")],
+    git_ref: RefOption = "HEAD",
+    repo: RepoOption = None,
+) -> None:
+    """A unified diff of two versions of a prompt: front matter and templates."""
+    import difflib
+
+    from rich.text import Text
+
+    from promptctl.cli.output import console
+    from promptctl.errors import UsageError
+    from promptctl.history import resolve_in_repo
+    from promptctl.repository import resolve_root
+
+    root = resolve_root(repo)
+    left = resolve_in_repo(root, old, git_ref=git_ref)
+    right = resolve_in_repo(root, new, git_ref=git_ref)
+    if left.prompt.id != right.prompt.id:
+        raise UsageError(f"diff compares versions of one prompt; got {left.prompt.id} and "
+                         f"{right.prompt.id}")
+    labels = []
+    for side in (left, right):
+        where = side.commit[:12] if side.commit else "work tree"
+        labels.append(f"{side.prompt.id}@{side.prompt.version} ({where})")
+    lines = difflib.unified_diff(
+        left.prompt.text.splitlines(keepends=True),
+        right.prompt.text.splitlines(keepends=True),
+        fromfile=labels[0], tofile=labels[1],
+    )
+    for line in lines:
+        style = ("green" if line.startswith("+") else "red" if line.startswith("-")
+                 else "cyan" if line.startswith("@@") else "")
+        console.print(Text(line.rstrip("\n"), style=style))

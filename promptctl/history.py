@@ -1,0 +1,219 @@
+"""Versions of a prompt from Git history (pygit2), and ``id@version`` resolution.
+
+A version is attributed to the oldest commit on the branch whose tree holds the prompt file with
+that ``version`` (the commit that introduced it). Renaming a file makes a new id, so history
+follows one path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from promptctl.errors import PromptNotFound, RepositoryError
+from promptctl.loader import load_prompt
+from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt
+from promptctl.sources import SourceFile
+
+_VERSION = re.compile(r"^(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][0-9]*))?$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    id: str
+    version: str
+    status: str
+    commit: str
+    author: str
+    email: str
+    date: str  # ISO 8601 with the author's offset
+    message: str  # first line
+    path: str
+    blob: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in text.split("."))
+    return major, minor, patch
+
+
+class History:
+    """Reads one repository's history; build once per command or per server index."""
+
+    def __init__(self, repo_path: Path, ref: str = "HEAD") -> None:
+        import pygit2
+
+        try:
+            self.repo = pygit2.Repository(str(repo_path))
+        except (pygit2.GitError, KeyError):
+            raise RepositoryError(
+                f"{repo_path} is not a Git repository; history needs one (pass --repo)"
+            ) from None
+        try:
+            self.head = self.repo.revparse_single(ref).peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise RepositoryError(
+                f"{ref!r} names no commit in {repo_path}; pass an existing branch or commit"
+            ) from None
+        self.ref = ref
+
+    def _blob_at(self, commit: Any, prompt_id: str) -> tuple[str, Any] | None:
+        tree = commit.tree
+        for suffix in (MD_SUFFIX, YAML_SUFFIX):
+            path = f"{PROMPTS_DIR}/{prompt_id}{suffix}"
+            try:
+                entry = tree[path]
+            except KeyError:
+                continue
+            return path, entry
+        return None
+
+    def _commits(self) -> Iterator[Any]:
+        import pygit2
+
+        walker = self.repo.walk(self.head.id,
+                                pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME)
+        yield from walker
+
+    def versions(self, prompt_id: str) -> list[VersionRecord]:
+        """Every version of ``prompt_id`` reachable from the ref, oldest first."""
+        seen_blobs: dict[str, str] = {}  # blob id -> version, parsed once
+        first_commit: dict[str, tuple[Any, str, str, str]] = {}  # version -> oldest commit
+        for commit in self._commits():
+            found = self._blob_at(commit, prompt_id)
+            if found is None:
+                continue
+            path, entry = found
+            blob_id = str(entry.id)
+            version_status = seen_blobs.get(blob_id)
+            if version_status is None:
+                prompt = _parse(path, self._data(entry.id))
+                version_status = f"{prompt.version} {prompt.status}" if prompt else ""
+                seen_blobs[blob_id] = version_status
+            if not version_status:
+                continue  # an invalid file at that commit: not a version
+            version, status = version_status.split(" ", 1)
+            # Walking newest to oldest, the last commit seen with a version introduced it.
+            first_commit[version] = (commit, path, blob_id, status)
+        records = [
+            _record(prompt_id, version, status, commit, path, blob)
+            for version, (commit, path, blob, status) in first_commit.items()
+        ]
+        records.sort(key=lambda r: (parse_version(r.version), r.date))
+        return records
+
+    def resolve(self, prompt_id: str, spec: str) -> tuple[VersionRecord, bytes]:
+        """``1.2.3`` exactly, ``1`` / ``1.2`` the highest match, or a commit id (7-40 hex)."""
+        records = self.versions(prompt_id)
+        if not records:
+            raise PromptNotFound(f"{prompt_id} has no history on {self.ref}")
+        match = _VERSION.match(spec)
+        chosen: VersionRecord | None = None
+        if match and not (len(spec) >= 7 and _COMMIT.match(spec)):
+            wanted = [int(g) for g in match.groups() if g is not None]
+            candidates = [r for r in records if list(parse_version(r.version)[: len(wanted)])
+                          == wanted]
+            if candidates:
+                chosen = max(candidates, key=lambda r: parse_version(r.version))
+        elif _COMMIT.match(spec):
+            return self._at_commit(prompt_id, spec)
+        if chosen is None:
+            known = ", ".join(r.version for r in records)
+            raise PromptNotFound(
+                f"{prompt_id}@{spec}: no such version on {self.ref}; versions: {known}"
+            )
+        return chosen, self._data(chosen.blob)
+
+    def _at_commit(self, prompt_id: str, spec: str) -> tuple[VersionRecord, bytes]:
+        import pygit2
+
+        try:
+            commit = self.repo.revparse_single(spec).peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise PromptNotFound(f"{prompt_id}@{spec}: no such version or commit") from None
+        found = self._blob_at(commit, prompt_id)
+        prompt = _parse(found[0], self._data(found[1].id)) if found else None
+        if found is None or prompt is None:
+            raise PromptNotFound(f"{prompt_id}@{spec}: the prompt is absent or invalid at "
+                                 f"commit {str(commit.id)[:12]}")
+        record = _record(prompt_id, prompt.version, prompt.status, commit, found[0],
+                         str(found[1].id))
+        return record, self._data(found[1].id)
+
+    def _data(self, oid: Any) -> bytes:
+        import pygit2
+
+        blob = self.repo[oid]
+        if not isinstance(blob, pygit2.Blob):
+            raise RepositoryError(f"{oid} is not a file in {self.repo.path}")
+        return bytes(blob.data)
+
+    def commit_of(self, spec: str) -> str:
+        import pygit2
+
+        return str(self.repo.revparse_single(spec).peel(pygit2.Commit).id)
+
+
+def _parse(path: str, data: bytes) -> Prompt | None:
+    return load_prompt(SourceFile(path, bytes(data), "file", len(data))).prompt
+
+
+def _record(prompt_id: str, version: str, status: str, commit: Any, path: str,
+            blob: str) -> VersionRecord:
+    author = commit.author
+    offset = timezone(timedelta(minutes=author.offset))
+    when = datetime.fromtimestamp(author.time, tz=UTC).astimezone(offset)
+    return VersionRecord(
+        id=prompt_id,
+        version=version,
+        status=status,
+        commit=str(commit.id),
+        author=author.name,
+        email=author.email,
+        date=when.isoformat(),
+        message=(commit.message.splitlines() or [""])[0],
+        path=path,
+        blob=blob,
+    )
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A prompt at a version: the library it renders in (partials of that commit) and where."""
+
+    library: Any  # promptctl.library.Library
+    prompt: Prompt
+    commit: str | None  # None: the work tree
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """``id@spec`` -> (id, spec); ``id`` -> (id, None)."""
+    prompt_ref, sep, spec = ref.partition("@")
+    if sep and not spec:
+        raise PromptNotFound(f"{ref!r}: nothing after '@'; write ID@1.2.3, ID@1, or ID@<commit>")
+    return prompt_ref, (spec if sep else None)
+
+
+def resolve_in_repo(root: Path, ref: str, *, git_ref: str = "HEAD") -> Resolved:
+    """The work tree's prompt, or the one at ``id@version`` / ``id@commit`` from history."""
+    from promptctl.library import Library
+    from promptctl.sources import GitTreeSource
+
+    current = Library.from_work_tree(root)
+    prompt_ref, spec = split_ref(ref)
+    if spec is None:
+        return Resolved(current, current.get(prompt_ref), None)
+    prompt_id = current.aliases.get(prompt_ref, prompt_ref)
+    if prompt_id in current.prompts and current.prompts[prompt_id].version == spec:
+        return Resolved(current, current.prompts[prompt_id], None)
+    record, _data = History(root, git_ref).resolve(prompt_id, spec)
+    library = Library.load(GitTreeSource(root, record.commit), current.config)
+    return Resolved(library, library.get(prompt_id), record.commit)
