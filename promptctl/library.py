@@ -10,6 +10,7 @@ from pathlib import Path
 from promptctl import config as config_module
 from promptctl.config import Config
 from promptctl.errors import InvalidPrompt, PromptNotFound
+from promptctl.loadcache import LoadCache
 from promptctl.loader import decode, load_prompt, refusal
 from promptctl.model import (
     MD_SUFFIX,
@@ -37,14 +38,18 @@ class Library:
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, source: Source, config: Config | None = None) -> Library:
+    def load(cls, source: Source, config: Config | None = None, *,
+             cache: LoadCache | None = None) -> Library:
+        """Every file of ``source``; ``cache`` reuses a previous load's results (see loadcache)."""
         from promptctl.validate import check_library
 
         library = cls(source.describe(), config or Config())
         for file in source.files():
-            library._add(file)
-        library.problems.extend(check_library(library))
+            library._add(file, cache)
+        library.problems.extend(check_library(library, cache))
         library.problems.sort()
+        if cache is not None:
+            cache.finish()
         return library
 
     @classmethod
@@ -53,7 +58,7 @@ class Library:
         data = config_path.read_bytes() if config_path.is_file() else None
         return cls.load(WorkTreeSource(root), config_module.parse(data))
 
-    def _add(self, file: SourceFile) -> None:
+    def _add(self, file: SourceFile, cache: LoadCache | None = None) -> None:
         path = file.path
         name = path[len(PROMPTS_DIR) + 1 :]
         if is_partial_path(path):
@@ -75,7 +80,7 @@ class Library:
                                            f"prompts live in a collection folder; move it to "
                                            f"prompts/<collection>/{name}"))
                 return
-            result = load_prompt(file)
+            result = cache.load(file, load_prompt) if cache is not None else load_prompt(file)
             self.problems.extend(result.problems)
             prompt = result.prompt
             if prompt is None:

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from promptctl.model import Prompt
 
-# bm25 weights, in column order: id, title, description, tags, body.
-_WEIGHTS = (3.0, 10.0, 4.0, 8.0, 1.0)
+# bm25 weights, in column order: id, status, born, died (not indexed), title, description, tags,
+# body. The small columns come before the body: a row's columns are read up to the last one a
+# query needs, and filtering on born/died must not read every matching body.
+_WEIGHTS = (3.0, 0.0, 0.0, 0.0, 10.0, 4.0, 8.0, 1.0)
+_META_COLUMNS = "id title description tags"
 _WORD = re.compile(r"\w+", re.UNICODE)
 MARK_START, MARK_END = "[", "]"
 
@@ -42,49 +46,115 @@ def fts_query(text: str) -> str | None:
 
 
 class SearchIndex:
-    """An FTS5 index of prompts, in memory by default."""
+    """An FTS5 index of prompts, in memory by default; safe to share between threads.
+
+    Generations let a server keep serving one version of the library while it indexes the
+    next one in the same table: rows carry the generation that added them (``born``) and the
+    one that replaced them (``died``), and a search for generation ``g`` sees the rows alive at
+    ``g``. Replacing one prompt then costs one row instead of a new index of every prompt.
+    Without a generation (the command line), every row is generation 0 and always alive.
+    """
 
     def __init__(self, path: str = ":memory:") -> None:
         self.db = sqlite3.connect(path, check_same_thread=False)
+        self._lock = threading.Lock()  # one connection: statements and transactions take turns
+        # Prefix indexes of 1 to 3 characters: search-as-you-type ends queries with short
+        # prefixes, and without its own index a one-letter prefix ("write a") costs 50 ms to
+        # rank and 350 ms to snippet on 10,000 corpus prompts (17 ms and 1 ms with it, for 10%
+        # more index).
         self.db.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5("
-            "id, title, description, tags, body, status UNINDEXED, "
+            "id, status UNINDEXED, born UNINDEXED, died UNINDEXED, title, description, tags, "
+            "body, "
             "tokenize='unicode61 remove_diacritics 2', "
-            "prefix='2 3')"
+            "prefix='1 2 3')"
         )
 
-    def add(self, prompts: Iterable[Prompt]) -> None:
+    def add(self, prompts: Iterable[Prompt], *, generation: int = 0) -> None:
+        self.update(prompts, (), generation=generation)
+
+    def update(self, added: Iterable[Prompt], replaced: Iterable[str], *, generation: int) -> None:
+        """In one transaction: the rows of ``replaced`` ids die at ``generation`` and the
+        ``added`` prompts are born at it. Searches of older generations do not see the change."""
         rows = [
             (
                 p.id,
+                p.status,
+                generation,
+                None,
                 p.title,
                 p.description,
                 " ".join(p.tags),
                 "\n\n".join(t.source for t in p.templates),
-                p.status,
             )
-            for p in prompts
+            for p in added
         ]
-        with self.db:
-            self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", rows)
+        gone = list(replaced)
+        with self._lock, self.db:
+            for start in range(0, len(gone), 500):
+                chunk = gone[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                self.db.execute(
+                    f"UPDATE docs SET died = ? WHERE died IS NULL AND id IN ({marks})",  # noqa: S608
+                    (generation, *chunk),
+                )
+            self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def search(self, text: str, *, limit: int = 20, allowed: set[str] | None = None) -> list[Hit]:
-        """Ranked hits; ``allowed`` restricts to the ids a caller may see (filters, roles)."""
+    def purge(self, generation: int) -> None:
+        """Drop the rows that died at or before ``generation`` (no search needs them any more)."""
+        with self._lock, self.db:
+            self.db.execute("DELETE FROM docs WHERE died IS NOT NULL AND died <= ?", (generation,))
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def search(self, text: str, *, limit: int = 20, allowed: set[str] | None = None,
+               generation: int | None = None) -> list[Hit]:
+        """Ranked hits; ``allowed`` restricts to the ids a caller may see (filters, roles).
+
+        Two tiers: prompts whose id, title, description or tags match come first, then those
+        that match only in their templates. Ranking is the costly part (bm25 reads every
+        matching row's statistics) and a common word matches most templates, so the second
+        tier runs only when the first leaves room.
+        """
         query = fts_query(text)
         if query is None:
             return []
+        kept: list[tuple[int, str, float]] = []
+        seen: set[str] = set()
+        with self._lock:
+            for match in (f"{{{_META_COLUMNS}}} : ({query})", query):
+                for rowid, prompt_id, score in self._ranked(match, generation):
+                    if prompt_id in seen or (allowed is not None and prompt_id not in allowed):
+                        continue
+                    seen.add(prompt_id)
+                    kept.append((rowid, prompt_id, score))
+                    if len(kept) >= limit:
+                        break
+                if len(kept) >= limit:
+                    break
+            if not kept:
+                return []
+            marks = ", ".join(str(int(rowid)) for rowid, _id, _score in kept)
+            # Snippets only for the hits kept: a snippet reads the row's whole text.
+            snippets = dict(self.db.execute(
+                f"SELECT rowid, snippet(docs, -1, '{MARK_START}', '{MARK_END}', '...', 12) "  # noqa: S608
+                f"FROM docs WHERE docs MATCH :query AND rowid IN ({marks})",
+                {"query": query},
+            ))
+        return [Hit(prompt_id, score, snippets.get(rowid, "")) for rowid, prompt_id, score in kept]
+
+    def _ranked(self, match: str, generation: int | None) -> Iterator[tuple[int, str, float]]:
         weights = ", ".join(str(w) for w in _WEIGHTS)
+        alive = "died IS NULL" if generation is None else \
+            "born <= :generation AND (died IS NULL OR died > :generation)"
         # Only our own constants are formatted in; the user's text is a bound parameter.
         sql = (
-            f"SELECT id, bm25(docs, {weights}) AS rank, "  # noqa: S608
-            f"snippet(docs, -1, '{MARK_START}', '{MARK_END}', '...', 12) "
-            "FROM docs WHERE docs MATCH ? ORDER BY status = 'deprecated', rank"
+            f"SELECT rowid, id, bm25(docs, {weights}) AS rank "  # noqa: S608
+            f"FROM docs WHERE docs MATCH :match AND {alive} "
+            "ORDER BY status = 'deprecated', rank"
         )
-        hits = []
-        for prompt_id, rank, snippet in self.db.execute(sql, (query,)):
-            if allowed is not None and prompt_id not in allowed:
-                continue
-            hits.append(Hit(prompt_id, -float(rank), snippet))
-            if len(hits) >= limit:
-                break
-        return hits
+        for rowid, prompt_id, rank in self.db.execute(sql, {"match": match,
+                                                            "generation": generation}):
+            yield rowid, prompt_id, -float(rank)

@@ -7,6 +7,7 @@ bad content.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from jinja2 import nodes
 
 from promptctl import inputs as inputs_module
 from promptctl.errors import InputError
+from promptctl.loadcache import LoadCache, partials_key
 from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
 from promptctl.render import includes, referenced_names
@@ -104,13 +106,21 @@ class _Partials:
         return seen
 
 
-def check_library(library: Library) -> list[Problem]:
+def check_library(library: Library, cache: LoadCache | None = None) -> list[Problem]:
     env = make_environment(library.partials)
     partials = _Partials(library, env)
     problems = list(partials.problems)
     problems.extend(_check_ids(library))
+    fingerprint = partials_key(library.partials) if cache is not None else ""
     for prompt in library.prompts.values():
-        problems.extend(_check_prompt(library, prompt, env, partials))
+        if cache is None:
+            problems.extend(_check_prompt(library, prompt, env, partials))
+            continue
+        # A prompt's checks depend only on its bytes and on the partials: reuse them.
+        problems.extend(cache.checks(
+            (prompt.path, prompt.digest, fingerprint),
+            functools.partial(_check_prompt, library, prompt, env, partials),
+        ))
     return problems
 
 
@@ -315,3 +325,22 @@ def _check_tests(prompt: Prompt) -> list[Problem]:
                                       f"test {name!r}: matches is not a valid regular expression: "
                                       f"{exc}"))
     return problems
+
+
+def partial_users(library: Library) -> dict[str, set[str]]:
+    """Partial name (under prompts/) -> ids of the prompts that include it, directly or not."""
+    env = make_environment(library.partials)
+    partials = _Partials(library, env)
+    users: dict[str, set[str]] = {name: set() for name in library.partials}
+    for prompt in library.prompts.values():
+        for template in prompt.templates:
+            try:
+                ast = env.parse(template.source)
+            except jinja2.TemplateSyntaxError:
+                continue
+            for target, _line in includes(ast):
+                if target is None or target not in library.partials:
+                    continue
+                for name in (target, *partials.included_by(target)):
+                    users.setdefault(name, set()).add(prompt.id)
+    return users
