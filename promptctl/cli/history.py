@@ -29,14 +29,20 @@ def history(
     from promptctl.cli.output import console, print_json
     from promptctl.history import History
     from promptctl.library import Library
+    from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX
     from promptctl.repository import resolve_root
 
     root = resolve_root(repo)
-    library = Library.from_work_tree(root)
-    prompt_id = library.aliases.get(ref, ref)
+    prompt_id = ref
+    if not any((root / PROMPTS_DIR / f"{ref}{suffix}").is_file()
+               for suffix in (MD_SUFFIX, YAML_SUFFIX)):
+        # Not a file in the work tree: an alias, a deleted prompt, or a typo. Loading the
+        # library (the slow part on a large repository) is only needed to tell which.
+        library = Library.from_work_tree(root)
+        prompt_id = library.aliases.get(ref, ref)
     records = History(root, git_ref).versions(prompt_id)
-    if not records and prompt_id not in library.prompts:
-        library.get(ref)  # raises "no prompt ..., did you mean ..."
+    if not records and prompt_id == ref:
+        Library.from_work_tree(root).get(ref)  # raises "no prompt ..., did you mean ..."
     if as_json:
         print_json([r.as_dict() for r in records])
         return

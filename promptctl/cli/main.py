@@ -11,7 +11,15 @@ import sys
 import typer
 
 from promptctl import __version__
-from promptctl.cli import authoring, browse, checks, history, rendering
+from promptctl.cli import (
+    authoring,
+    browse,
+    checks,
+    governance,
+    history,
+    owners,
+    rendering,
+)
 from promptctl.errors import PromptctlError
 
 app = typer.Typer(
@@ -44,6 +52,8 @@ checks.register(app)
 browse.register(app)
 rendering.register(app)
 history.register(app)
+owners.register(app)
+governance.register(app)
 
 
 def run() -> None:

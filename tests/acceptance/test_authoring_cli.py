@@ -25,6 +25,8 @@ def test_init_makes_a_repository_that_validates_at_once(cli: CliRunner, tmp_path
     assert "0 error(s), 0 warning(s)" in validated.stdout
     tested = cli("test", "--repo", str(target))
     assert tested.returncode == 0, tested.output
+    owners = cli("codeowners", "--check", "--repo", str(target))
+    assert owners.returncode == 0, owners.output
     # Run from inside the new repository, with no --repo: the work tree is found around cwd.
     listed = cli("list", "--json", cwd=target / "prompts")
     assert [p["id"] for p in listed.json()] == ["general/summarize"]

@@ -1,0 +1,151 @@
+"""``check`` and ``approvals``: the pull-request gates, over promptctl.lifecycle and
+promptctl.approvals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from promptctl.cli.options import JsonOption, RepoOption
+
+if TYPE_CHECKING:
+    from promptctl.lifecycle import CheckResult
+
+BaseOption = Annotated[
+    str,
+    typer.Option("--base", help="The branch or commit the pull request merges into, e.g. "
+                 "origin/main.", show_default=False),
+]
+HeadOption = Annotated[
+    str | None,
+    typer.Option("--head", help="The commit to check (default: the work tree).",
+                 show_default=False),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.command("approvals")(approvals)
+
+
+def check(
+    base: BaseOption,
+    head: HeadOption = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text, json, or github (workflow annotations).")
+    ] = "text",
+    as_json: JsonOption = False,
+    repo: RepoOption = None,
+) -> None:
+    """Check a pull request against the version and lifecycle rules (exit 1 on a violation)."""
+    from promptctl.cli.output import console, print_json, print_plain, print_problems
+    from promptctl.errors import UsageError
+    from promptctl.lifecycle import check as run_check
+    from promptctl.repository import resolve_root
+
+    if as_json:
+        output_format = "json"
+    if output_format not in ("text", "json", "github"):
+        raise UsageError(f"--format {output_format!r}: choose text, json or github")
+    result = run_check(resolve_root(repo), base, head)
+    if output_format == "json":
+        print_json(result.as_dict())
+    else:
+        print_problems([v.problem() for v in result.violations],
+                       github=output_format == "github")
+        for line in _change_lines(result):
+            print_plain(line)
+        if result.ok:
+            console.print(f"ok: {len(result.changes)} changed prompt(s) follow the version and "
+                          "lifecycle rules", style="green", markup=False)
+        else:
+            console.print(f"{len(result.violations)} violation(s) in {len(result.changes)} "
+                          "changed prompt(s)", style="red", markup=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _change_lines(result: CheckResult) -> list[str]:
+    lines = []
+    for partial, users in sorted(result.partials.items()):
+        included = ", ".join(users) if users else "no prompt"
+        lines.append(f"{partial} changed; it is included by: {included}")
+    for change in result.changes:
+        how = (f"through {', '.join(change.partials)}" if change.change == "partial"
+               else change.change)
+        lines.append(f"changed: {change.id} ({how}) {change.base_version or '-'} -> "
+                     f"{change.head_version or '-'}")
+    return lines
+
+
+def approvals(
+    base: BaseOption,
+    reviews: Annotated[
+        Path | None,
+        typer.Option("--reviews", help="The pull request's reviews: the JSON array of GitHub's "
+                     "'list reviews for a pull request' API.", dir_okay=False,
+                     show_default=False),
+    ] = None,
+    author: Annotated[
+        str | None,
+        typer.Option("--author", help="The pull request author's login (never counts).",
+                     show_default=False),
+    ] = None,
+    teams: Annotated[
+        Path | None,
+        typer.Option("--teams", help='Team members as JSON: {"org/team": ["login", ...]}.',
+                     dir_okay=False, show_default=False),
+    ] = None,
+    head: HeadOption = None,
+    list_teams: Annotated[
+        bool, typer.Option("--list-teams", help="Only print the org/team owners of the changed "
+                           "prompts, one a line: the teams whose members --teams needs.")
+    ] = False,
+    as_json: JsonOption = False,
+    repo: RepoOption = None,
+) -> None:
+    """Check that every changed prompt has the approvals its owners and scope require."""
+    from promptctl import approvals as approvals_module
+    from promptctl.cli.output import console, print_json, print_plain
+    from promptctl.errors import UsageError
+    from promptctl.lifecycle import check as run_check
+    from promptctl.repository import resolve_root
+
+    if list_teams:
+        needed = approvals_module.teams_needed(run_check(resolve_root(repo), base, head))
+        if as_json:
+            print_json(needed)
+        else:
+            for team in needed:
+                print_plain(team)
+        return
+    if reviews is None or author is None:
+        raise UsageError("approvals needs --reviews FILE and --author LOGIN (or --list-teams)")
+    review_list = approvals_module.load_reviews(reviews)
+    members = approvals_module.load_teams(teams) if teams is not None else {}
+    result = run_check(resolve_root(repo), base, head)
+    report = approvals_module.evaluate(result, review_list, author, members)
+    if as_json:
+        print_json(report.as_dict())
+    elif report.blocked is not None:
+        console.print(f"approvals cannot be counted: {report.blocked}", style="red",
+                      markup=False)
+    else:
+        for requirement in report.requirements:
+            mark, style = ("ok", "green") if requirement.ok else ("MISSING", "red")
+            console.print(f"{mark}: {requirement.summary(report.author)}", style=style,
+                          markup=False)
+        lacking = sum(1 for r in report.requirements if not r.ok)
+        if not report.requirements:
+            console.print("no prompt changed: no owner approvals needed", style="green",
+                          markup=False)
+        elif lacking:
+            console.print(f"{lacking} of {len(report.requirements)} changed prompt(s) lack "
+                          "approvals", style="red", markup=False)
+        else:
+            console.print(f"all {len(report.requirements)} changed prompt(s) have their "
+                          "approvals", style="green", markup=False)
+    if not report.ok:
+        raise typer.Exit(1)

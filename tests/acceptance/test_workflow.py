@@ -1,0 +1,341 @@
+"""The pull-request workflow runs as written: its own `run:` steps against fixture pull requests.
+
+The steps are read from .github/workflows/prompts.yml, their `${{ ... }}` expressions replaced by
+the values GitHub would give (an expression the table does not know fails the test), and run with
+bash as the runner would, in a clone whose `origin/main` is the base, like actions/checkout with
+fetch-depth 0. `gh` is a stand-in that answers the two API calls from fixture files (the reviews
+in two pages, back to back, as `gh api --paginate` prints them). The install step is not run:
+promptctl is already installed from this checkout. A job stops at its first failing step, as on
+GitHub. So the workflow cannot drift from the CLI, nor from the properties it promises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.acceptance.test_check_cli import apply, md
+from tests.conftest import GIT_ENV, ROOT, CliRunner, RepoFactory, git
+
+WORKFLOW = ROOT / ".github" / "workflows" / "prompts.yml"
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+INSTALL = "python -m pip install -e ."
+
+GREET = "prompts/demo/greet.prompt.md"
+TESTS = 'tests:\n  - name: greets\n    inputs: {name: Ada}\n    expect: {contains: "Hello, Ada"}\n'
+BASE = {
+    GREET: md(owners='["@acme/writers"]', extra=TESTS),
+    "prompts/demo/bye.prompt.md": md(owners='["@ada"]', title="Bye", body="Bye, {{ name }}."),
+    "promptctl.yaml": "approvals:\n  team: 1\n  global: 2\n",
+}
+GOOD = {GREET: md("1.1.0", owners='["@acme/writers"]', extra=TESTS,
+                  body="Hello, {{ name }}! Welcome.")}
+BAD_VERSION = {GREET: md(owners='["@acme/writers"]', extra=TESTS, body="Hello, {{ name }}!")}
+BAD_FILE = {GREET: "---\ntitle: Greet\n---\nHello\n"}
+
+# What the expressions hold, by event. `github.base_ref` is only set for pull_request events:
+# a step that used it would get "" on a review and fail here as on GitHub.
+CONTEXTS = {
+    "pull_request": {
+        "github.event_name": "pull_request",
+        "github.event.pull_request.number": "12",
+        "github.event.pull_request.base.ref": "main",
+        "github.event.pull_request.user.login": "zoe",
+        "github.base_ref": "main",
+        "github.token": "fake-github-token",
+    },
+}
+CONTEXTS["pull_request_review"] = {**CONTEXTS["pull_request"],
+                                   "github.event_name": "pull_request_review",
+                                   "github.base_ref": ""}
+EVENTS = list(CONTEXTS)
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+FAKE_GH = """\
+#!/usr/bin/env bash
+# A stand-in for the GitHub CLI: the two calls the workflow makes, answered from $FAKE_GH_DATA.
+echo "token=${GH_TOKEN:+set} $*" >> "$FAKE_GH_DATA/calls.log"
+case "$*" in
+  "api --paginate repos/acme/prompts/pulls/12/reviews") cat "$FAKE_GH_DATA/reviews.json" ;;
+  "api --paginate orgs/acme/teams/writers/members --jq .[].login")
+    cat "$FAKE_GH_DATA/writers.txt" ;;
+  *) echo "gh stand-in: unexpected call: $*" >&2; exit 1 ;;
+esac
+"""
+
+
+def load_workflow() -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    if True in data:  # YAML 1.1 reads the key `on` as a boolean
+        data["on"] = data.pop(True)
+    return data
+
+
+@dataclass
+class Step:
+    job: str
+    name: str
+    run: str
+    env: dict[str, str]
+
+
+def substitute(text: str, context: dict[str, str]) -> str:
+    return EXPRESSION.sub(lambda m: context[m.group(1)], text)
+
+
+def run_steps(job_id: str, secrets: dict[str, str],
+              event: str = "pull_request") -> Iterator[Step]:
+    context = {**CONTEXTS[event], **{f"secrets.{k}": v for k, v in secrets.items()}}
+    job = load_workflow()["jobs"][job_id]
+    for step in job["steps"]:
+        if "run" not in step or step["run"].strip() == INSTALL:
+            continue
+        env = {**job.get("env", {}), **step.get("env", {})}
+        yield Step(job_id, step.get("name", step["run"]), substitute(step["run"], context),
+                   {k: substitute(str(v), context) for k, v in env.items()})
+
+
+@dataclass
+class Ran:
+    step: Step
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Runner:
+    checkout: Path
+    temp: Path  # $RUNNER_TEMP
+    data: Path  # what the gh stand-in answers
+    bin: Path
+
+    def job(self, job_id: str, secrets: dict[str, str] | None = None,
+            event: str = "pull_request") -> list[Ran]:
+        """Every run step of the job in order, stopping at the first that fails."""
+        ran = []
+        path = os.pathsep.join([str(self.bin), str(Path(sys.executable).parent),
+                                os.environ["PATH"]])
+        for step in run_steps(job_id, secrets or {}, event):
+            env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", "COLUMNS": "200", "PATH": path,
+                   "RUNNER_TEMP": str(self.temp), "GITHUB_REPOSITORY": "acme/prompts",
+                   "FAKE_GH_DATA": str(self.data), **step.env}
+            env.pop("PROMPTCTL_DEBUG", None)
+            proc = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c",
+                                   step.run], cwd=self.checkout, env=env, capture_output=True,
+                                  text=True, timeout=120, check=False)
+            assert "Traceback" not in proc.stderr, proc.stderr
+            ran.append(Ran(step, proc.returncode, proc.stdout, proc.stderr))
+            if proc.returncode:
+                break
+        return ran
+
+
+def review(login: str, state: str, minute: int) -> dict[str, Any]:
+    return {"id": minute, "user": {"login": login}, "state": state,
+            "submitted_at": f"2026-01-02T10:{minute:02d}:00Z", "commit_id": "0" * 40}
+
+
+@pytest.fixture
+def pull_request(cli: CliRunner, make_repo: RepoFactory, tmp_path: Path) -> Any:
+    """A factory: (the pull request's files, reviews) -> a Runner over a fresh checkout."""
+
+    def make(change: dict[str, str | None], reviews: list[dict[str, Any]]) -> Runner:
+        origin = make_repo(BASE)
+        generated = cli("codeowners", "--repo", str(origin))
+        assert generated.returncode == 0, generated.output
+        git(origin, "add", "-A")
+        git(origin, "commit", "-q", "-m", "CODEOWNERS")
+        checkout = tmp_path / f"checkout-{origin.name}"
+        git(tmp_path, "clone", "-q", str(origin), str(checkout))
+        git(checkout, "checkout", "-q", "-b", "feature")
+        apply(checkout, change)
+        git(checkout, "add", "-A")
+        git(checkout, "commit", "-q", "-m", "the pull request")
+        temp, data, bin_dir = (tmp_path / f"{name}-{origin.name}" for name in
+                               ("runner-temp", "gh-data", "bin"))
+        for folder in (temp, data, bin_dir):
+            folder.mkdir()
+        half = len(reviews) // 2  # two pages, back to back, as `gh api --paginate` prints them
+        (data / "reviews.json").write_text(json.dumps(reviews[:half]) + json.dumps(reviews[half:]))
+        (data / "writers.txt").write_text("dan\nerin\n")
+        (bin_dir / "gh").write_text(FAKE_GH)
+        (bin_dir / "gh").chmod(0o755)
+        return Runner(checkout, temp, data, bin_dir)
+
+    return make
+
+
+needs_jq = pytest.mark.skipif(shutil.which("jq") is None,
+                              reason="jq (preinstalled on GitHub's runners) is not installed here")
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_good_pull_request_passes_every_step(pull_request: Any, event: str) -> None:
+    runner = pull_request(GOOD, [review("zed", "COMMENTED", 1), review("erin", "APPROVED", 2)])
+    prompts = runner.job("prompts", event=event)
+    assert [(r.step.name, r.returncode) for r in prompts] == [
+        ("Validate", 0), ("CODEOWNERS is current", 0), ("Versions and lifecycle", 0),
+        ("Test prompts", 0)], [r.stdout + r.stderr for r in prompts]
+    assert "changed: demo/greet (modified) 1.0.0 -> 1.1.0" in prompts[2].stdout
+
+
+@needs_jq
+@pytest.mark.parametrize("event", EVENTS)
+def test_good_pull_request_is_approved_through_team_members(pull_request: Any,
+                                                            event: str) -> None:
+    runner = pull_request(GOOD, [review("zed", "COMMENTED", 1), review("erin", "APPROVED", 2)])
+    approvals = runner.job("approvals", {"ORG_READ_TOKEN": "fake-org-token"}, event)
+    assert [(r.step.name, r.returncode) for r in approvals] == [
+        ("Fetch the reviews", 0), ("List the teams that own the changed prompts", 0),
+        ("Fetch the members of those teams", 0), ("Owner approvals", 0)], \
+        [r.stdout + r.stderr for r in approvals]
+    assert (runner.temp / "teams.txt").read_text() == "acme/writers\n"
+    assert approvals[-1].stdout.splitlines()[0] == (
+        "ok: demo/greet (modified, scope team): approved by @erin (1 of 1)")
+    calls = (runner.data / "calls.log").read_text().splitlines()
+    assert calls == ["token=set api --paginate repos/acme/prompts/pulls/12/reviews",
+                     "token=set api --paginate orgs/acme/teams/writers/members --jq .[].login"]
+
+
+@needs_jq
+def test_without_the_org_token_team_owners_stay_unresolved(pull_request: Any) -> None:
+    runner = pull_request(GOOD, [review("erin", "APPROVED", 2)])
+    approvals = runner.job("approvals", {"ORG_READ_TOKEN": ""})
+    assert [(r.step.name, r.returncode) for r in approvals][-2:] == [
+        ("Fetch the members of those teams", 0), ("Owner approvals", 1)]
+    assert "::notice::ORG_READ_TOKEN is not set" in approvals[-2].stdout
+    assert "the members of @acme/writers are unknown" in approvals[-1].stdout
+
+
+def test_prompts_job_passes_on_this_repository(tmp_path: Path) -> None:
+    """The starter library as it stands, as a pull request against the last commit: a clone
+    (its origin/main is this repository's HEAD) with this work tree's library copied over."""
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", "--no-local", str(ROOT), str(checkout))
+    shutil.rmtree(checkout / "prompts")
+    shutil.copytree(ROOT / "prompts", checkout / "prompts")
+    for name in ("CODEOWNERS", "promptctl.yaml"):
+        if (ROOT / name).is_file():
+            shutil.copy2(ROOT / name, checkout / name)
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    runner = Runner(checkout, temp, temp, temp)
+    prompts = runner.job("prompts")
+    assert [(r.step.name, r.returncode) for r in prompts] == [
+        ("Validate", 0), ("CODEOWNERS is current", 0), ("Versions and lifecycle", 0),
+        ("Test prompts", 0)], [r.stdout + r.stderr for r in prompts]
+
+
+@pytest.mark.parametrize(("change", "failing", "annotation"), [
+    (BAD_FILE, "Validate", f"::error file={GREET},line=1,col=1,title=schema::"),
+    (BAD_VERSION, "Versions and lifecycle",
+     f"::error file={GREET},line=4,col=1,title=version-bump::demo/greet: the file changed but "
+     "its version did not go up (base 1.0.0, head 1.0.0); set version: 1.0.1 or higher"),
+], ids=["invalid-prompt", "no-version-bump"])
+def test_bad_pull_request_fails_its_step(pull_request: Any, change: dict[str, str | None],
+                                         failing: str, annotation: str) -> None:
+    runner = pull_request(change, [])
+    prompts = runner.job("prompts")
+    last = prompts[-1]
+    assert (last.step.name, last.returncode) == (failing, 1), last.stdout + last.stderr
+    assert all(r.returncode == 0 for r in prompts[:-1])
+    assert any(line.startswith(annotation) for line in last.stdout.splitlines()), last.stdout
+
+
+@needs_jq
+def test_bad_pull_request_without_approval_fails_approvals(pull_request: Any) -> None:
+    runner = pull_request(GOOD, [review("erin", "CHANGES_REQUESTED", 1)])
+    approvals = runner.job("approvals", {"ORG_READ_TOKEN": "fake-org-token"})
+    assert (approvals[-1].step.name, approvals[-1].returncode) == ("Owner approvals", 1)
+    assert "@erin (an owner) requested changes" in approvals[-1].stdout
+
+
+# --- what the workflow promises --------------------------------------------------------------
+
+
+def test_triggers_are_pull_request_events_never_pull_request_target() -> None:
+    on = load_workflow()["on"]
+    assert set(on) == {"pull_request", "pull_request_review"}
+    assert on["pull_request_review"] == {"types": ["submitted", "dismissed"]}
+    for job in load_workflow()["jobs"].values():
+        assert "if" not in job  # a skipped job would report success to branch protection
+
+
+def test_permissions_are_read_only_and_least() -> None:
+    workflow = load_workflow()
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert jobs["prompts"]["permissions"] == {"contents": "read"}
+    assert jobs["approvals"]["permissions"] == {"contents": "read", "pull-requests": "read"}
+
+
+def test_every_job_has_a_name_a_timeout_and_a_full_checkout() -> None:
+    jobs = load_workflow()["jobs"]
+    assert {job_id: job["name"] for job_id, job in jobs.items()} == {
+        "prompts": "prompts", "approvals": "approvals"}
+    for job in jobs.values():
+        assert 0 < job["timeout-minutes"] <= 30
+        checkout = [s for s in job["steps"] if str(s.get("uses", "")).startswith(
+            "actions/checkout@")]
+        assert checkout
+        assert checkout[0]["with"] == {"fetch-depth": 0, "persist-credentials": False}
+        assert next(s["run"] for s in job["steps"] if "run" in s) == INSTALL
+
+
+def test_prompts_job_runs_the_four_gates() -> None:
+    commands = [s.run for s in run_steps("prompts", {})]
+    assert commands == [
+        "promptctl validate --format github",
+        "promptctl codeowners --check",
+        'promptctl check --base "origin/$BASE_REF" --format github',
+        "promptctl test",
+    ]
+
+
+def test_event_values_and_secrets_stay_out_of_scripts() -> None:
+    """Expressions only in `env:`; the one secret only in a step that runs no pull-request code."""
+    steps = [(job_id, step) for job_id, job in load_workflow()["jobs"].items()
+             for step in job["steps"]]
+    for _job_id, step in steps:
+        assert "${{" not in step.get("run", ""), step
+    with_secrets = [step for _job_id, step in steps if "secrets." in json.dumps(step)]
+    assert len(with_secrets) == 1
+    assert with_secrets[0]["env"] == {"GH_TOKEN": "${{ secrets.ORG_READ_TOKEN }}"}
+    commands = [line for line in with_secrets[0]["run"].splitlines()
+                if not line.strip().startswith("#")]
+    assert not [line for line in commands if "promptctl" in line or "pip " in line]
+
+
+# --- the pre-commit hook ---------------------------------------------------------------------
+
+
+def test_pre_commit_hook_validates_the_files_it_is_given(cli: CliRunner,
+                                                         make_repo: RepoFactory) -> None:
+    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    assert hooks == [{
+        "id": "promptctl-validate", "name": "promptctl validate",
+        "description": hooks[0]["description"], "entry": "promptctl validate",
+        "language": "python", "files": "^prompts/", "pass_filenames": True,
+    }]
+    pattern = re.compile(hooks[0]["files"])
+    assert pattern.search(GREET)
+    assert not pattern.search("README.md")
+    repo = make_repo({**BASE, "prompts/demo/bad.prompt.md": BAD_FILE[GREET]})
+    entry = hooks[0]["entry"].split()[1:]  # pre-commit runs the entry from the repository root
+    good = cli(*entry, GREET, cwd=repo)
+    assert good.returncode == 0, good.output
+    bad = cli(*entry, GREET, "prompts/demo/bad.prompt.md", cwd=repo)
+    assert bad.returncode == 1, bad.output
+    assert "prompts/demo/bad.prompt.md:1:1: error[schema]" in bad.stdout
