@@ -19,6 +19,7 @@ from promptctl.cli import (
     history,
     owners,
     rendering,
+    serving,
 )
 from promptctl.errors import PromptctlError
 
@@ -54,6 +55,7 @@ rendering.register(app)
 history.register(app)
 owners.register(app)
 governance.register(app)
+serving.register(app)
 
 
 def run() -> None:

@@ -1,0 +1,125 @@
+"""``serve`` (the read API under uvicorn), ``keys add`` and ``openapi``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promptctl.cli.options import RepoOption
+
+DEFAULT_KEYS_FILE = Path("promptctl-keys.yaml")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("openapi")(openapi)
+    keys = typer.Typer(name="keys", help="API keys of the read API (stored hashed).",
+                       no_args_is_help=True)
+    keys.command("add")(keys_add)
+    app.add_typer(keys)
+
+
+def _default_usage_db() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "promptctl" / "usage.sqlite3"
+
+
+def serve(
+    repo: RepoOption = None,
+    ref: Annotated[str, typer.Option("--ref", help="The branch (or ref) to serve.")] = "main",
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8000,
+    keys: Annotated[Path | None, typer.Option(
+        "--keys", help="Keys file from `promptctl keys add`; without it, anonymous consumer "
+                       "access (loopback only).", dir_okay=False)] = None,
+    poll: Annotated[float, typer.Option(
+        "--poll", min=0, help="Seconds between checks of the ref for new commits (0: never; "
+                              "the refresh endpoint still works).")] = 5.0,
+    fetch: Annotated[str | None, typer.Option(
+        "--fetch", metavar="REMOTE", help="Run `git fetch REMOTE` before each check (a "
+                                          "`git clone --mirror` keeps --ref current; in a "
+                                          "normal clone serve --ref REMOTE/main).")] = None,
+    allow_anonymous: Annotated[bool, typer.Option(
+        "--allow-anonymous", help="Allow anonymous access on a non-loopback address.")] = False,
+    usage_db: Annotated[Path | None, typer.Option(
+        "--usage-db", help="SQLite file for usage events [default: "
+                           "$XDG_STATE_HOME/promptctl/usage.sqlite3].", dir_okay=False,
+        show_default=False)] = None,
+    rate_limit: Annotated[float, typer.Option(
+        "--rate-limit", min=0, help="Requests per second per key, after a burst of twice as "
+                                    "many (0: no limit).")] = 50.0,
+    webhook_secret_env: Annotated[str | None, typer.Option(
+        "--webhook-secret-env", metavar="NAME",
+        help="Environment variable holding the GitHub webhook secret for "
+             "/api/v1/admin/refresh.")] = None,
+) -> None:
+    """Serve the read API over a branch of the repository (bare clones too)."""
+    import uvicorn
+
+    from promptctl.cli.output import note
+    from promptctl.errors import UsageError
+    from promptctl.repository import resolve_root
+    from server.app import create_app
+    from server.auth import KeyStore
+    from server.index import IndexBuilder
+    from server.settings import Settings, anonymous_notice, check_exposure
+    from server.telemetry import configure_logging
+
+    secret = None
+    if webhook_secret_env is not None:
+        secret = os.environ.get(webhook_secret_env)
+        if not secret:
+            raise UsageError(f"--webhook-secret-env {webhook_secret_env}: that environment "
+                             "variable is empty or unset; export the webhook's secret in it")
+    settings = Settings(repo=resolve_root(repo), ref=ref, host=host, port=port, keys_file=keys,
+                        poll_seconds=poll, fetch_remote=fetch, allow_anonymous=allow_anonymous,
+                        usage_db=usage_db or _default_usage_db(), webhook_secret=secret,
+                        rate_per_second=rate_limit, rate_burst=max(1, int(rate_limit * 2)))
+    # Everything that can be refused is refused here, before the port is bound.
+    check_exposure(settings)
+    if keys is not None:
+        KeyStore.load(keys)
+    IndexBuilder(settings.repo, ref).head()
+    notice = anonymous_notice(settings)
+    if notice:
+        note(f"note: {notice}")
+    configure_logging()
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None,
+                            access_log=False, ws="none", lifespan="on",
+                            timeout_graceful_shutdown=10)
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a graceful shutdown
+        note("stopped")
+
+
+def keys_add(
+    name: Annotated[str, typer.Argument(help="A unique name for the key (shown in logs).")],
+    role: Annotated[str, typer.Option("--role", help="consumer, contributor or admin.")],
+    team: Annotated[str | None, typer.Option("--team", help="The team usage is counted "
+                                                            "for.")] = None,
+    keys: Annotated[Path, typer.Option("--keys", help="The keys file (created if absent).",
+                                       dir_okay=False)] = DEFAULT_KEYS_FILE,
+) -> None:
+    """Create a key: print it once and store only its SHA-256 hash."""
+    from promptctl.cli.output import note
+    from server.auth import add_key
+
+    key = add_key(keys, name, role, team)
+    typer.echo(key)
+    note(f"stored the hash of key {name!r} ({role}) in {keys}; the key is printed only this "
+         "once: hand it over now")
+
+
+def openapi() -> None:
+    """Print the read API's OpenAPI document (JSON, sorted keys)."""
+    import json
+
+    from server.app import create_app
+    from server.settings import Settings
+
+    document = create_app(Settings(repo=Path("."))).openapi()
+    typer.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))

@@ -1,0 +1,366 @@
+"""The index the read API serves: one commit's prompts, per-role views, search, and errors.
+
+An ``Index`` is immutable once built. The reloader builds the next one off the request path and
+swaps it in with one reference assignment; a request reads that reference once and uses the same
+index to the end, so it never sees half of a reload.
+
+``IndexBuilder`` makes reloads cheap: it walks the commit's ``prompts/`` tree and reuses the files
+of every subtree whose Git tree id is unchanged, and hands ``Library.load`` a ``LoadCache`` so
+that unchanged blobs are neither parsed nor checked again. A prompt that is invalid on the branch
+keeps its entry from the previous index (its last good version) and is listed in ``errors``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from promptctl import config as config_module
+from promptctl.config import Config
+from promptctl.errors import ConfigError, RepositoryError
+from promptctl.library import Library
+from promptctl.loadcache import LoadCache, partials_key
+from promptctl.model import PROMPTS_DIR, Prompt, is_partial_path, prompt_id_for
+from promptctl.problems import Problem
+from promptctl.render import Renderer
+from promptctl.search import Hit, SearchIndex
+from promptctl.sources import MAX_FILE_BYTES, SourceFile
+from server.auth import Role, may_see
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A prompt as served: the renderer of its commit's partials, and that commit."""
+
+    prompt: Prompt
+    renderer: Renderer
+    commit: str
+    stale: bool = False  # invalid on the branch: this is its last good version
+
+
+@dataclass(frozen=True)
+class PromptErrors:
+    """A file on the branch that does not load or validate, and what is served instead."""
+
+    path: str
+    id: str | None  # None for a file that is not a prompt (a partial, a misplaced file)
+    problems: tuple[Problem, ...]
+    serving: Entry | None  # the last good version, if there is one
+
+
+@dataclass(frozen=True)
+class RoleView:
+    """What one role sees: ids in order, and the tag and collection counts over them."""
+
+    ids: tuple[str, ...]
+    allowed: frozenset[str]
+    tags: tuple[tuple[str, int], ...]
+    collections: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Index:
+    commit: str
+    ref: str
+    built_at: float  # time.time()
+    build_seconds: float
+    entries: Mapping[str, Entry]
+    aliases: Mapping[str, str]
+    views: Mapping[str, RoleView]  # "consumer" and "all"
+    search_index: SearchIndex  # shared by successive indexes: see ``generation``
+    generation: int  # the rows of search_index this index sees
+    errors: tuple[PromptErrors, ...]
+
+    def view(self, role: Role) -> RoleView:
+        return self.views["consumer" if role == "consumer" else "all"]
+
+    def lookup(self, ref: str, role: Role) -> Entry | None:
+        """The entry for an id or alias, or None where it does not exist or the role may not
+        see it (the routes answer both with the same 404)."""
+        entry = self.entries.get(self.aliases.get(ref, ref))
+        if entry is None or not may_see(role, entry.prompt):
+            return None
+        return entry
+
+    search_cache: SearchCache = field(default_factory=lambda: SearchCache(4096),
+                                      compare=False, repr=False)
+
+    def search(self, text: str, *, limit: int, allowed: frozenset[str] | None) -> list[Hit]:
+        """Hits of this index's generation; the same question is answered once per index
+        (search-as-you-type sends the same prefixes over and over)."""
+        key = (text, limit, allowed)
+        hits = self.search_cache.get(key)
+        if hits is None:
+            hits = self.search_index.search(text, limit=limit, generation=self.generation,
+                                            allowed=None if allowed is None else set(allowed))
+            self.search_cache.put(key, hits)
+        return hits
+
+
+class SearchCache:
+    """A small LRU of search answers, one per index: a new commit starts an empty one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, list[Hit]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> list[Hit] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, hits: list[Hit]) -> None:
+        with self._lock:
+            self._items[key] = hits
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:
+    ids = sorted(entries)
+    consumer_ids = []
+    tags: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+    collections: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+    for prompt_id in ids:
+        prompt = entries[prompt_id].prompt
+        visible = may_see("consumer", prompt)
+        prompt_tags = set(prompt.meta["tags"])
+        for which in ((0, 1) if visible else (1,)):
+            tags[which].update(prompt_tags)
+            collections[which][prompt.collection] += 1
+        if visible:
+            consumer_ids.append(prompt_id)
+
+    def view(chosen: list[str], which: int) -> RoleView:
+        return RoleView(tuple(chosen), frozenset(chosen), tuple(sorted(tags[which].items())),
+                        tuple(sorted(collections[which].items())))
+
+    return {"consumer": view(consumer_ids, 0), "all": view(ids, 1)}
+
+
+_TreeFile = tuple[SourceFile, str | None]  # a file and its blob id (None: not a blob read)
+
+
+class _Walked:
+    """A source over files already read (``Library.load`` takes any source)."""
+
+    def __init__(self, files: list[SourceFile], name: str) -> None:
+        self._files = files
+        self._name = name
+
+    def files(self) -> Iterator[SourceFile]:
+        return iter(self._files)
+
+    def describe(self) -> str:
+        return self._name
+
+
+class IndexBuilder:
+    """Builds indexes of one repository and ref; one builder per server, used by one thread."""
+
+    def __init__(self, repo_path: Path, ref: str) -> None:
+        self.repo_path = repo_path
+        self.ref = ref
+        self._load_cache = LoadCache()
+        self._trees: dict[tuple[str, str], list[_TreeFile]] = {}
+        self._renderers: dict[tuple[str, int, float], Renderer] = {}
+        self._lock = threading.Lock()
+        self._blobs: dict[tuple[str, str], SourceFile] = {}  # (path, blob id) of the last build
+        self._search: SearchIndex | None = None  # made by the first build (not by create_app)
+        self.generation = 0
+        self._indexed: Mapping[str, Entry] = {}  # the entries whose search rows are alive
+
+    def open(self) -> Any:
+        import pygit2
+
+        try:
+            return pygit2.Repository(str(self.repo_path))
+        except (pygit2.GitError, KeyError, OSError) as exc:
+            raise RepositoryError(f"{self.repo_path} is not a readable Git repository ({exc}); "
+                                  "check that the path exists and is a clone") from None
+
+    def head(self, repo: Any | None = None) -> str:
+        """The commit the ref names now; ``RepositoryError`` when it cannot be read."""
+        import pygit2
+
+        repo = repo if repo is not None else self.open()
+        try:
+            return str(repo.revparse_single(self.ref).peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError, OSError):
+            raise RepositoryError(f"{self.ref!r} names no commit in {self.repo_path}; pass an "
+                                  "existing branch with --ref (or fetch it)") from None
+
+    def build(self, previous: Index | None = None) -> Index:
+        started = time.perf_counter()
+        repo = self.open()
+        commit_id = self.head(repo)
+        commit = repo[commit_id]
+        files = self._walk_commit(repo, commit.tree)
+        config = _config(repo, commit.tree)
+        library = Library.load(_Walked(files, f"{self.ref} ({commit_id[:12]})"), config,
+                               cache=self._load_cache)
+        renderer = self._renderer(library)
+        errors_by_path: dict[str, list[Problem]] = {}
+        for problem in library.problems:
+            if problem.is_error:
+                errors_by_path.setdefault(problem.path, []).append(problem)
+
+        entries: dict[str, Entry] = {}
+        invalid: dict[str, str] = dict(library.broken)  # id -> path
+        for prompt_id, prompt in library.prompts.items():
+            if prompt.path in errors_by_path:
+                invalid[prompt_id] = prompt.path
+            else:
+                entries[prompt_id] = Entry(prompt, renderer, commit_id)
+        aliases = dict(library.aliases)
+        errors: list[PromptErrors] = []
+        for prompt_id, path in sorted(invalid.items()):
+            old = previous.entries.get(prompt_id) if previous is not None else None
+            if old is not None:
+                old = replace(old, stale=True)
+                entries[prompt_id] = old
+                for alias in old.prompt.aliases:
+                    if alias not in entries:
+                        aliases.setdefault(alias, prompt_id)
+            errors.append(PromptErrors(path, prompt_id, tuple(errors_by_path.get(path, ())), old))
+        prompt_paths = set(invalid.values())
+        for path, problems in sorted(errors_by_path.items()):
+            if path not in prompt_paths:
+                errors.append(PromptErrors(path, prompt_id_for(path), tuple(problems), None))
+
+        views = _views(entries)
+        generation = self._index_search(entries)  # last: nothing after it can fail
+        return Index(commit=commit_id, ref=self.ref, built_at=time.time(),
+                     build_seconds=time.perf_counter() - started, entries=entries,
+                     aliases=aliases, views=views, search_index=self.search_index,
+                     generation=generation, errors=tuple(errors))
+
+    def _index_search(self, entries: dict[str, Entry]) -> int:
+        """Replace the rows of changed prompts at a new generation. Loaded prompts of unchanged
+        files are the same objects from one build to the next (the load cache), so identity
+        tells what changed."""
+        old = self._indexed
+        gone = [i for i, e in old.items() if i not in entries or entries[i].prompt is not e.prompt]
+        added = [e.prompt for i, e in entries.items()
+                 if i not in old or old[i].prompt is not e.prompt]
+        generation = self.generation + 1
+        self.search_index.update(added, gone, generation=generation)
+        self.generation = generation
+        self._indexed = entries
+        return generation
+
+    @property
+    def search_index(self) -> SearchIndex:
+        if self._search is None:
+            self._search = SearchIndex()
+        return self._search
+
+    def purge(self, oldest_live_generation: int) -> None:
+        """Search rows that no live index can see any more are dropped."""
+        if self._search is not None:
+            self._search.purge(oldest_live_generation)
+
+    def close(self) -> None:
+        if self._search is not None:
+            self._search.close()
+
+    def partials_at(self, commit_id: str) -> Renderer:
+        """The renderer of the partials of another commit (rendering an old version)."""
+        repo = self.open()
+        commit = repo[commit_id]
+        files = self._walk_commit(repo, commit.tree, keep=False)
+        partials = [f for f in files if is_partial_path(f.path)]
+        library = Library.load(_Walked(partials, commit_id), _config(repo, commit.tree))
+        return self._renderer(library)
+
+    def _renderer(self, library: Library) -> Renderer:
+        # Unchanged partials and bounds: keep the renderer and its compiled templates warm.
+        key = (partials_key(library.partials), library.config.max_output_bytes,
+               library.config.timeout_seconds)
+        with self._lock:  # request threads render old versions while the reloader builds
+            found = self._renderers.get(key)
+            if found is None:
+                if len(self._renderers) > 16:
+                    self._renderers.clear()
+                found = self._renderers[key] = library.renderer
+            return found
+
+    # --- reading the tree -------------------------------------------------------------------
+
+    def _walk_commit(self, repo: Any, tree: Any, *, keep: bool = True) -> list[SourceFile]:
+        import pygit2
+
+        if PROMPTS_DIR not in tree:
+            return []
+        top = tree[PROMPTS_DIR]
+        if top.filemode == pygit2.enums.FileMode.LINK:
+            return [SourceFile(PROMPTS_DIR, b"", "symlink")]
+        if not isinstance(top, pygit2.Tree):
+            return []
+        fresh: dict[tuple[str, str], list[_TreeFile]] = {}
+        blobs: dict[tuple[str, str], SourceFile] = {}
+        walked = self._walk(repo, PROMPTS_DIR, top, fresh, blobs)
+        if keep:  # only the subtrees and blobs of the latest build are kept
+            self._trees = fresh
+            self._blobs = blobs
+        return [file for file, _blob in walked]
+
+    def _walk(self, repo: Any, prefix: str, tree: Any,
+              fresh: dict[tuple[str, str], list[_TreeFile]],
+              blobs: dict[tuple[str, str], SourceFile]) -> list[_TreeFile]:
+        """The files under ``tree``, each with its blob id; an unchanged subtree (same tree id)
+        and an unchanged blob in a changed subtree are reused from the last build, not read."""
+        import pygit2
+
+        key = (prefix, str(tree.id))
+        found = self._trees.get(key)
+        if found is None:
+            found = fresh.get(key)
+        if found is not None:
+            fresh[key] = found
+            for file, blob_id in found:
+                if blob_id is not None:
+                    blobs[(file.path, blob_id)] = file
+            return found
+        walked: list[_TreeFile] = []
+        for entry in sorted(tree, key=lambda e: e.name or ""):
+            rel = f"{prefix}/{entry.name}"
+            mode = entry.filemode
+            if mode == pygit2.enums.FileMode.TREE:
+                walked.extend(self._walk(repo, rel, repo[entry.id], fresh, blobs))
+            elif mode == pygit2.enums.FileMode.LINK:
+                walked.append((SourceFile(rel, b"", "symlink"), None))
+            elif mode in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
+                blob_key = (rel, str(entry.id))
+                known = self._blobs.get(blob_key)
+                if known is None:
+                    blob = repo[entry.id]
+                    if blob.size > MAX_FILE_BYTES:
+                        walked.append((SourceFile(rel, b"", "oversize", blob.size), None))
+                        continue
+                    known = SourceFile(rel, bytes(blob.data), "file", blob.size)
+                blobs[blob_key] = known
+                walked.append((known, blob_key[1]))
+            else:
+                walked.append((SourceFile(rel, b"", "special"), None))
+        fresh[key] = walked
+        return walked
+
+
+def _config(repo: Any, tree: Any) -> Config:
+    """``promptctl.yaml`` of the commit; a broken one is a failed build (the old index stays)."""
+    if config_module.CONFIG_FILE not in tree:
+        return Config()
+    data = bytes(repo[tree[config_module.CONFIG_FILE].id].data)
+    try:
+        return config_module.parse(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}; the server keeps the previous index until it is fixed") from None

@@ -1,0 +1,25 @@
+"""``/api/v1/tags`` and ``/api/v1/collections``: counts over the prompts a caller may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from server.deps import CallerDep, IndexDep
+from server.models import CollectionList, TagList
+from server.routes.common import ERRORS
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=ERRORS)
+
+
+@router.get("/tags", response_model=TagList, summary="Tags with prompt counts")
+async def tags(caller: CallerDep, index: IndexDep) -> dict[str, Any]:
+    return {"tags": [{"name": n, "count": c} for n, c in index.view(caller.role).tags]}
+
+
+@router.get("/collections", response_model=CollectionList,
+            summary="Collections with prompt counts")
+async def collections(caller: CallerDep, index: IndexDep) -> dict[str, Any]:
+    view = index.view(caller.role)
+    return {"collections": [{"name": n, "count": c} for n, c in view.collections]}

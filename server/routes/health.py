@@ -1,0 +1,79 @@
+"""``/healthz`` (alive), ``/readyz`` (serving an index from a readable repository) and
+``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from server.auth import may_see
+from server.deps import Credentials, StateDep, identify
+from server.index import PromptErrors
+from server.metrics import CONTENT_TYPE
+from server.models import Health, Ready
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=Ready, summary="Readiness, indexed commit, prompt errors",
+            responses={503: {"model": Ready, "description": "No index yet, or the repository "
+                                                            "is unreadable."}})
+async def readyz(state: StateDep, credentials: Credentials) -> Any:
+    # No key needed (probes send none); prompt errors are shown to those who may see them.
+    caller = identify(state, credentials) if credentials is not None else None
+    role = caller.role if caller is not None else "consumer"
+    reloader = state.reloader
+    index = reloader.index
+    ready = index is not None and reloader.repo_error is None
+    usage = state.usage
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "commit": index.commit if index else None,
+        "ref": state.settings.ref,
+        "built_at": index.built_at if index else None,
+        "age_seconds": round(time.time() - index.built_at, 3) if index else None,
+        "prompts": len(index.view(role).ids) if index else 0,
+        "repo_error": reloader.repo_error,
+        "reload_error": reloader.reload_error,
+        "fetch_error": reloader.fetch_error,
+        "prompt_errors": [_error(e) for e in (index.errors if index else ())
+                          if role != "consumer" or _public(e)],
+        "usage": None if usage is None else {
+            "healthy": usage.healthy, "last_error": usage.last_error, "written": usage.written,
+            "dropped": usage.dropped, "failed": usage.failed},
+    }
+    return JSONResponse(Ready.model_validate(body).model_dump(mode="json"),
+                        status_code=200 if ready else 503)
+
+
+def _public(errors: PromptErrors) -> bool:
+    """A consumer hears of an error only on a prompt it is being served (its last good version
+    is active and stable); anything else would leak that a hidden prompt exists."""
+    return errors.serving is not None and may_see("consumer", errors.serving.prompt)
+
+
+def _error(errors: PromptErrors) -> dict[str, Any]:
+    serving = errors.serving
+    return {
+        "path": errors.path,
+        "id": errors.id,
+        "serving_version": serving.prompt.version if serving else None,
+        "serving_commit": serving.commit if serving else None,
+        "problems": [{"line": p.line, "col": p.col, "code": p.code, "message": p.message}
+                     for p in errors.problems],
+    }
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
+            responses={200: {"content": {CONTENT_TYPE: {}}}})
+async def metrics(state: StateDep) -> PlainTextResponse:
+    return PlainTextResponse(state.metrics.render(state.index, state.usage),
+                             media_type=CONTENT_TYPE)

@@ -1,0 +1,181 @@
+"""``/api/v1/prompts``: list, get (``?version=``), ``:versions`` and ``:render``.
+
+Ids contain ``/``, so the id is a path parameter and the action a ``:verb`` suffix (ids never
+contain ``:``). The suffixed routes are declared first: the plain ``{prompt_id:path}`` route would
+match them too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from promptctl import inputs as inputs_module
+from promptctl.errors import InputError, PromptNotFound, RenderError, RenderLimitExceeded
+from server.auth import Caller
+from server.deps import CallerDep, ClientTypeDep, IndexDep, StateDep
+from server.errors import ApiError, not_found, prompt_not_found
+from server.index import Entry, Index
+from server.models import (
+    ErrorResponse,
+    PromptDetail,
+    PromptList,
+    RenderRequest,
+    RenderResponse,
+    VersionList,
+)
+from server.routes.common import ERRORS, Filters
+from server.state import ServerState
+from server.versions import Version
+
+router = APIRouter(prefix="/api/v1/prompts", tags=["prompts"], responses=ERRORS)
+
+VersionQuery = Annotated[str | None, Query(
+    max_length=100, description="1.2.3 exactly, 1 or 1.2 (highest match), or a commit id.")]
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        last_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
+        if not last_id:
+            raise ValueError(cursor)
+        return last_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ApiError(422, "invalid_request",
+                       "invalid cursor; pass the next_cursor of the previous page unchanged",
+                       fields={"cursor": "not a cursor from this API"}) from None
+
+
+@router.get("", response_model=PromptList, summary="List prompts")
+async def list_prompts(
+    caller: CallerDep,
+    index: IndexDep,
+    filters: Annotated[Filters, Depends()],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> dict[str, Any]:
+    ids = index.view(caller.role).ids
+    start = bisect.bisect_right(ids, decode_cursor(cursor)) if cursor else 0
+    items: list[dict[str, Any]] = []
+    position = start
+    while position < len(ids) and len(items) < limit:
+        prompt = index.entries[ids[position]].prompt
+        if not filters.active or filters.match(prompt):
+            items.append(prompt.summary())
+        position += 1
+    more = any(not filters.active or filters.match(index.entries[i].prompt)
+               for i in ids[position:]) if len(items) == limit else False
+    return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None}
+
+
+def _entry(index: Index, caller: Caller, prompt_id: str, request: Request) -> Entry:
+    entry = index.lookup(prompt_id, caller.role)
+    if entry is None:
+        raise prompt_not_found(prompt_id)
+    request.state.prompt_id = entry.prompt.id
+    return entry
+
+
+def _version(state: ServerState, index: Index, entry: Entry, spec: str | None,
+             caller: Caller) -> Version:
+    if spec is None:
+        return Version(entry.prompt, entry.renderer, entry.commit)
+    try:
+        return state.versions.resolve(index.commit, entry, spec, caller.role)
+    except PromptNotFound as exc:
+        raise not_found(str(exc)) from None
+
+
+@router.get("/{prompt_id:path}:versions", response_model=VersionList,
+            summary="A prompt's versions from Git history")
+def prompt_versions(prompt_id: str, request: Request, caller: CallerDep, index: IndexDep,
+                    state: StateDep) -> dict[str, Any]:
+    entry = _entry(index, caller, prompt_id, request)
+    records = state.versions.versions(index.commit, entry.prompt.id, caller.role)
+    return {"id": entry.prompt.id, "versions": [
+        {"version": r.version, "status": r.status, "commit": r.commit, "author": r.author,
+         "date": r.date, "message": r.message} for r in records]}
+
+
+@router.post("/{prompt_id:path}:render", response_model=RenderResponse,
+             summary="Render a prompt with inputs",
+             responses={413: {"model": ErrorResponse, "description": "Body too large."}})
+def render_prompt(prompt_id: str, body: RenderRequest, request: Request, caller: CallerDep,
+                  index: IndexDep, state: StateDep, client_type: ClientTypeDep) -> dict[str, Any]:
+    entry = _entry(index, caller, prompt_id, request)
+    version = _version(state, index, entry, body.version, caller)
+    prompt = version.prompt
+    try:
+        values = inputs_module.resolve(prompt, body.inputs)
+        rendered = version.renderer.render(prompt, values)
+    except InputError as exc:
+        _render_failed(state, caller, prompt.id, prompt.version, client_type, "invalid_inputs")
+        raise ApiError(422, "invalid_inputs", exc.message, fields=exc.fields) from None
+    except RenderLimitExceeded as exc:
+        _render_failed(state, caller, prompt.id, prompt.version, client_type, "limit")
+        raise ApiError(422, "render_limit_exceeded", exc.message) from None
+    except RenderError as exc:
+        _render_failed(state, caller, prompt.id, prompt.version, client_type, "template")
+        raise ApiError(422, "render_failed", f"{exc.message}; tell the prompt's owners "
+                                             f"({', '.join(prompt.owners)})") from None
+    state.record_usage(caller, prompt.id, prompt.version, client_type, "render")
+    return {**rendered.as_dict(), "id": prompt.id, "version": prompt.version,
+            "commit": version.commit}
+
+
+def _render_failed(state: ServerState, caller: Caller, prompt_id: str, version: str,
+                   client_type: str, reason: str) -> None:
+    state.metrics.render_errors.labels(reason=reason).inc()
+    state.record_usage(caller, prompt_id, version, client_type, "render", ok=False)
+
+
+@router.get("/{prompt_id:path}", response_model=PromptDetail, summary="Get one prompt",
+            responses={304: {"description": "Not modified (If-None-Match matched the ETag)."},
+                       405: {"model": ErrorResponse,
+                             "description": "`:render` is POST only."}})
+async def get_prompt(
+    prompt_id: str,
+    request: Request,
+    caller: CallerDep,
+    index: IndexDep,
+    state: StateDep,
+    client_type: ClientTypeDep,
+    version: VersionQuery = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    if ":" in prompt_id:  # ids never contain ':': this is an action
+        base, _sep, verb = prompt_id.rpartition(":")
+        if verb == "render":
+            raise ApiError(405, "method_not_allowed", f"{base}:render takes POST with "
+                           "{\"inputs\": {...}}", headers={"Allow": "POST"})
+        raise not_found(f"unknown action {verb!r}; prompt actions are :versions (GET) and "
+                        ":render (POST)")
+    entry = _entry(index, caller, prompt_id, request)
+    if version is None:  # the common case is all in memory: no thread hop
+        found = Version(entry.prompt, entry.renderer, entry.commit)
+    else:  # may walk the Git history: off the event loop
+        found = await run_in_threadpool(_version, state, index, entry, version, caller)
+    prompt = found.prompt
+    etag = f'"{found.commit}.{prompt.version}"'
+    state.record_usage(caller, prompt.id, prompt.version, client_type, "get")
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if if_none_match and _matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    # The detail comes from a validated prompt: answered as it is (response_model documents it).
+    return JSONResponse({**prompt.detail(), "commit": found.commit}, headers=headers)
+
+
+def _matches(header: str, etag: str) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags

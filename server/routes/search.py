@@ -1,0 +1,35 @@
+"""``/api/v1/search``: ranked full-text hits (SQLite FTS5) over the prompts a caller may see."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from server.deps import CallerDep, IndexDep
+from server.models import SearchResponse
+from server.routes.common import ERRORS, Filters
+
+router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
+
+
+@router.get("/search", response_model=SearchResponse, summary="Search prompts")
+async def search(
+    caller: CallerDep,
+    index: IndexDep,
+    filters: Annotated[Filters, Depends()],
+    q: Annotated[str, Query(max_length=500, description=(
+        "Words to find in titles, tags, descriptions, ids and templates; the last word is a "
+        "prefix unless the query ends with a space. Never a syntax error."))],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    view = index.view(caller.role)
+    allowed: frozenset[str] | None = None
+    if filters.active:
+        allowed = filters.select(index.entries[i].prompt for i in view.ids)
+    elif caller.role == "consumer":
+        allowed = view.allowed
+    hits = index.search(q, limit=limit, allowed=allowed)
+    return {"query": q, "hits": [
+        {**index.entries[h.id].prompt.summary(), "score": round(h.score, 4),
+         "snippet": h.snippet} for h in hits]}

@@ -1,0 +1,97 @@
+"""Everything one running app holds: settings, the reloader (and so the index), keys, limits,
+usage store and metrics. Built by ``create_app``; started and stopped by its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from promptctl.errors import PromptctlError
+from server.auth import Caller, KeyStore
+from server.index import Index, IndexBuilder
+from server.ratelimit import RateLimiter
+from server.reloader import Reloader
+from server.settings import Settings
+from server.telemetry import ServerMetrics
+from server.usage import UsageEvent, UsageStore
+from server.versions import VersionResolver
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+log = logging.getLogger("promptctl.server")
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    metrics: ServerMetrics
+    builder: IndexBuilder
+    reloader: Reloader
+    versions: VersionResolver
+    limiter: RateLimiter
+    usage: UsageStore | None = None
+    keys: KeyStore | None = None
+    _keys_stamp: tuple[float, int] | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, settings: Settings) -> ServerState:
+        metrics = ServerMetrics()
+        builder = IndexBuilder(settings.repo, settings.ref)
+        reloader = Reloader(settings, builder, on_reload=metrics.indexed,
+                            on_failure=metrics.reload_failures.inc)
+        state = cls(settings=settings, metrics=metrics, builder=builder, reloader=reloader,
+                    versions=VersionResolver(settings.repo, builder),
+                    limiter=RateLimiter(settings.rate_per_second, settings.rate_burst))
+        reloader.on_tick = state.reload_keys_if_changed
+        return state
+
+    @property
+    def index(self) -> Index | None:
+        return self.reloader.index
+
+    def start(self) -> None:
+        if self.settings.keys_file is not None:
+            self.keys = KeyStore.load(self.settings.keys_file)
+            self._keys_stamp = _stamp(self.settings.keys_file)
+        if self.settings.usage_db is not None:
+            self.usage = UsageStore(self.settings.usage_db)
+            self.usage.start()
+        self.reloader.start()
+
+    def stop(self) -> None:
+        self.reloader.stop()
+        if self.usage is not None:
+            self.usage.close()
+
+    def reload_keys_if_changed(self) -> None:
+        """Keys added with ``promptctl keys add`` take effect without a restart."""
+        path = self.settings.keys_file
+        if path is None:
+            return
+        stamp = _stamp(path)
+        if stamp == self._keys_stamp:
+            return
+        try:
+            self.keys = KeyStore.load(path)
+        except PromptctlError as exc:
+            log.error("keys file changed but cannot be used, keeping the old keys: %s", exc)
+        else:
+            log.info("keys file reloaded: %d key(s)", len(self.keys.records))
+        self._keys_stamp = stamp
+
+    def record_usage(self, caller: Caller, prompt_id: str, version: str | None,
+                     client_type: str, kind: str, *, ok: bool = True) -> None:
+        if self.usage is None:
+            return
+        self.usage.record(UsageEvent(prompt_id, version, client_type, caller.name, caller.team,
+                                     kind, ok))
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime, info.st_size

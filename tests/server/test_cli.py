@@ -1,0 +1,149 @@
+"""``promptctl serve``, ``keys add`` and ``openapi`` through the real command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import yaml
+
+from tests.conftest import GIT_ENV, ROOT, CliRunner
+
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = {**os.environ, **GIT_ENV, "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--port", str(port),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert proc.poll() is None, proc.communicate()[1]
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "promptctl serve did not become ready"
+            time.sleep(0.05)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_serve_anonymous_on_loopback_says_so_and_logs_json(library_repo: Path,
+                                                           tmp_path: Path) -> None:
+    usage_db = tmp_path / "usage.sqlite3"
+    with serving("--repo", str(library_repo), "--usage-db", str(usage_db)) as (url, proc):
+        with httpx.Client(base_url=url) as client:
+            answer = client.get("/api/v1/prompts/demo/greet",
+                                headers={"X-Request-ID": "cli-test-1"})
+            assert answer.status_code == 200
+            assert client.get("/api/v1/prompts/demo/secret-draft").status_code == 404
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert "Traceback" not in err
+    assert ("note: no --keys file: anonymous consumer access (active, stable prompts) on "
+            "loopback only (127.0.0.1)") in err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("request_id") == "cli-test-1"]
+    assert len(access) == 1
+    assert {k: access[0][k] for k in ("method", "route", "status", "key", "prompt")} == {
+        "method": "GET", "route": "/api/v1/prompts/{prompt_id}", "status": 200,
+        "key": "anonymous", "prompt": "demo/greet"}
+    assert any(line.get("message", "").startswith("indexed ") for line in lines)
+    # Usage events were flushed on shutdown.
+    import sqlite3
+
+    with sqlite3.connect(usage_db) as db:
+        count = db.execute("SELECT count(*) FROM usage_events WHERE prompt_id = 'demo/greet'"
+                           ).fetchone()[0]
+    db.close()
+    assert count == 1
+
+
+def test_serve_refuses_anonymous_on_a_public_address_before_binding(
+        cli: CliRunner, library_repo: Path) -> None:
+    started = time.monotonic()
+    result = cli("serve", "--repo", str(library_repo), "--host", "0.0.0.0", "--port", "1")
+    assert result.returncode == 2
+    assert "refusing to serve without keys on 0.0.0.0" in result.stderr
+    assert "promptctl keys add" in result.stderr
+    assert time.monotonic() - started < 20
+
+
+def test_serve_refuses_an_unknown_ref(cli: CliRunner, library_repo: Path) -> None:
+    result = cli("serve", "--repo", str(library_repo), "--ref", "nope", "--port", "1")
+    assert result.returncode == 2
+    assert "'nope' names no commit" in result.stderr
+
+
+def test_keys_add_stores_only_a_hash_and_serve_accepts_the_key(
+        cli: CliRunner, library_repo: Path, tmp_path: Path) -> None:
+    keys = tmp_path / "keys.yaml"
+    result = cli("keys", "add", "desktop", "--role", "contributor", "--team", "design",
+                 "--keys", str(keys))
+    assert result.returncode == 0, result.output
+    key = result.stdout.strip()
+    assert len(key) > 30
+    text = keys.read_text()
+    assert key not in text
+    assert yaml.safe_load(text) == [{"name": "desktop", "role": "contributor", "team": "design",
+                                     "sha256": hashlib.sha256(key.encode()).hexdigest()}]
+    assert oct(keys.stat().st_mode & 0o777) == "0o600"
+    again = cli("keys", "add", "desktop", "--role", "consumer", "--keys", str(keys))
+    assert again.returncode == 2
+    assert "a key named 'desktop' already exists" in again.stderr
+    bad_role = cli("keys", "add", "other", "--role", "root", "--keys", str(keys))
+    assert bad_role.returncode == 2
+    assert "--role must be one of consumer, contributor, admin" in bad_role.stderr
+    with serving("--repo", str(library_repo), "--keys", str(keys), "--host", "127.0.0.1",
+                 "--usage-db", str(tmp_path / "u.sqlite3")) as (url, _proc), \
+            httpx.Client(base_url=url) as client:
+        assert client.get("/api/v1/prompts").status_code == 401
+        draft = client.get("/api/v1/prompts/demo/secret-draft",
+                           headers={"Authorization": f"Bearer {key}"})
+        assert draft.status_code == 200
+
+
+def test_committed_openapi_document_is_current(cli: CliRunner) -> None:
+    result = cli("openapi")
+    assert result.returncode == 0, result.output
+    committed = (ROOT / "docs" / "openapi.json").read_text(encoding="utf-8")
+    assert result.stdout == committed, (
+        "docs/openapi.json is stale: run `promptctl openapi > docs/openapi.json` and commit it")
+    document = json.loads(result.stdout)
+    assert document["info"]["title"] == "Prompt Engine read API"
+    assert list(document) == sorted(document)

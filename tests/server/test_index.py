@@ -1,0 +1,95 @@
+"""The index builder: reloads reuse what did not change and give the same answers as a build
+from scratch; the search copy is updated, not rebuilt."""
+
+from __future__ import annotations
+
+from promptctl.library import Library
+from promptctl.loadcache import LoadCache
+from promptctl.search import SearchIndex
+from promptctl.sources import GitTreeSource
+from server.index import IndexBuilder
+from tests.conftest import RepoFactory, git
+from tests.server.conftest import LIBRARY, commit_files, prompt
+
+
+def test_reload_reuses_unchanged_prompts_and_matches_a_fresh_build(
+        make_repo: RepoFactory) -> None:
+    repo = make_repo({**LIBRARY, "prompts/_partials/sign.md": "-- {{ name }}"})
+    builder = IndexBuilder(repo, "main")
+    first = builder.build()
+    commit_files(repo, {
+        "prompts/demo/greet.prompt.md": prompt(version="1.1.0", title="Greeting two"),
+        "prompts/ops/new.prompt.md": prompt(title="Pager duty"),
+    })
+    (repo / "prompts/demo/farewell.prompt.md").unlink()
+    git(repo, "commit", "-qam", "remove farewell")
+    second = builder.build(first)
+    fresh_builder = IndexBuilder(repo, "main")
+    fresh = fresh_builder.build()
+    assert sorted(second.entries) == sorted(fresh.entries)
+    assert second.views == fresh.views
+    # Unchanged files are not parsed again: the very same prompt objects.
+    assert second.entries["ops/runbook"].prompt is first.entries["ops/runbook"].prompt
+    assert second.entries["demo/greet"].prompt.title == "Greeting two"
+    for query in ("greeting", "pager", "farewell", "runbook"):
+        got = [h.id for h in second.search(query, limit=10, allowed=None)]
+        want = [h.id for h in fresh.search(query, limit=10, allowed=None)]
+        assert got == want, query
+    # The first index still sees its own generation: farewell, and the old greeting.
+    assert [h.id for h in first.search("farewell", limit=10, allowed=None)] == ["demo/farewell"]
+    assert [h.id for h in first.search("pager", limit=10, allowed=None)] == []
+    assert [h.id for h in second.search("farewell", limit=10, allowed=None)] == []
+    builder.purge(second.generation)
+    assert [h.id for h in second.search("greeting", limit=10, allowed=None)] == [
+        h.id for h in fresh.search("greeting", limit=10, allowed=None)]
+    builder.close()
+    fresh_builder.close()
+
+
+def test_load_cache_gives_the_same_library_as_a_plain_load(make_repo: RepoFactory) -> None:
+    broken = prompt().replace("Hello, {{ name }}", "Hello, {{ undeclared }}")
+    repo = make_repo({**LIBRARY, "prompts/demo/broken.prompt.md": broken})
+    cache = LoadCache()
+    Library.load(GitTreeSource(repo, "main"), cache=cache)
+    assert cache.misses == len(LIBRARY) + 1
+    cached = Library.load(GitTreeSource(repo, "main"), cache=cache)
+    assert cache.hits == len(LIBRARY) + 1
+    plain = Library.load(GitTreeSource(repo, "main"))
+    assert cached.problems == plain.problems
+    assert [p.code for p in cached.problems if p.is_error] == ["undeclared-input"]
+    assert cached.prompts.keys() == plain.prompts.keys()
+    assert cached.aliases == plain.aliases
+
+
+def test_partials_change_rechecks_the_prompts(make_repo: RepoFactory) -> None:
+    uses = prompt(body='{% include "_partials/sign.md" %} Hello, {{ name }}'
+                       "{% if excited %}!{% endif %}")
+    repo = make_repo({"prompts/demo/greet.prompt.md": uses,
+                      "prompts/_partials/sign.md": "-- {{ name }}"})
+    builder = IndexBuilder(repo, "main")
+    first = builder.build()
+    assert first.errors == ()
+    commit_files(repo, {"prompts/_partials/sign.md": "-- {{ signature }}"})
+    second = builder.build(first)
+    assert [e.id for e in second.errors] == ["demo/greet"]
+    assert second.entries["demo/greet"].stale
+    assert [p.code for p in second.errors[0].problems] == ["undeclared-input"]
+    builder.close()
+
+
+def test_search_generations_hide_replaced_rows_from_newer_searches(
+        make_repo: RepoFactory) -> None:
+    library = Library.load(GitTreeSource(make_repo(LIBRARY), "main"))
+    index = SearchIndex()
+    index.add(library.prompts.values(), generation=1)
+    index.update([], ["demo/farewell"], generation=2)
+    assert [h.id for h in index.search("farewell", generation=1)] == ["demo/farewell"]
+    assert [h.id for h in index.search("farewell", generation=2)] == []
+    assert [h.id for h in index.search("farewell")] == []
+    index.update([library.prompts["demo/farewell"]], [], generation=3)
+    assert [h.id for h in index.search("farewell", generation=2)] == []
+    assert [h.id for h in index.search("farewell", generation=3)] == ["demo/farewell"]
+    index.purge(2)
+    assert [h.id for h in index.search("farewell", generation=1)] == []
+    assert index.db.execute("SELECT count(*) FROM docs").fetchone() == (len(LIBRARY),)
+    index.close()
