@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from promptctl.cli.options import JsonOption, RepoOption, load_library
+from promptctl.cli.options import (
+    FormatOption,
+    JsonOption,
+    RepoOption,
+    load_library,
+    report_format,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -20,9 +26,7 @@ def validate(
         list[Path] | None,
         typer.Argument(help="Files or folders to report on (default: the whole repository)."),
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text, json, or github (workflow annotations).")
-    ] = "text",
+    output_format: FormatOption = "text",
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
@@ -32,10 +36,7 @@ def validate(
     from promptctl.errors import UsageError
     from promptctl.repository import resolve_root
 
-    if as_json:
-        output_format = "json"
-    if output_format not in ("text", "json", "github"):
-        raise UsageError(f"--format {output_format!r}: choose text, json or github")
+    output_format = report_format(output_format, as_json)
     root = resolve_root(repo)
     library = load_library(root)
     selected = library.problems

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from promptctl.cli.options import JsonOption, RepoOption
+from promptctl.cli.options import FormatOption, JsonOption, RepoOption, report_format
 
 if TYPE_CHECKING:
     from promptctl.lifecycle import CheckResult
@@ -33,22 +33,16 @@ def register(app: typer.Typer) -> None:
 def check(
     base: BaseOption,
     head: HeadOption = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text, json, or github (workflow annotations).")
-    ] = "text",
+    output_format: FormatOption = "text",
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
     """Check a pull request against the version and lifecycle rules (exit 1 on a violation)."""
     from promptctl.cli.output import console, print_json, print_plain, print_problems
-    from promptctl.errors import UsageError
     from promptctl.lifecycle import check as run_check
     from promptctl.repository import resolve_root
 
-    if as_json:
-        output_format = "json"
-    if output_format not in ("text", "json", "github"):
-        raise UsageError(f"--format {output_format!r}: choose text, json or github")
+    output_format = report_format(output_format, as_json)
     result = run_check(resolve_root(repo), base, head)
     if output_format == "json":
         print_json(result.as_dict())

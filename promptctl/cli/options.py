@@ -20,6 +20,9 @@ RepoOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable, documented shape).")]
+FormatOption = Annotated[
+    str, typer.Option("--format", help="text, json, or github (workflow annotations).")
+]
 TagOption = Annotated[
     list[str] | None, typer.Option("--tag", help="Only prompts with this tag (repeatable).")
 ]
@@ -43,3 +46,14 @@ def load_library(repo: Path | None) -> Library:
     from promptctl.repository import resolve_root
 
     return Library.from_work_tree(resolve_root(repo))
+
+
+def report_format(output_format: str, as_json: bool) -> str:
+    """The report format of a checking command: --json is short for --format json."""
+    from promptctl.errors import UsageError
+
+    if as_json:
+        return "json"
+    if output_format not in ("text", "json", "github"):
+        raise UsageError(f"--format {output_format!r}: choose text, json or github")
+    return output_format
