@@ -11,19 +11,21 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from promptctl.errors import PromptNotFound, RepositoryError
-from promptctl.loader import load_prompt
+from promptctl.loader import front_matter_end, load_prompt
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt
 from promptctl.sources import SourceFile
+
+if TYPE_CHECKING:
+    from promptctl.library import Library
 
 _VERSION = re.compile(r"^(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][0-9]*))?$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-_FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -108,7 +110,7 @@ class History:
             blob_id = str(entry.id)
             version_status = seen_blobs.get(blob_id)
             if version_status is None:
-                version_status = _version_status(path, self._data(entry.id))
+                version_status = _version_status(path, self.blob_data(entry.id))
                 seen_blobs[blob_id] = version_status
             if not version_status:
                 continue  # an invalid file at that commit: not a version
@@ -127,22 +129,15 @@ class History:
         records = self.versions(prompt_id)
         if not records:
             raise PromptNotFound(f"{prompt_id} has no history on {self.ref}")
-        match = _VERSION.match(spec)
-        chosen: VersionRecord | None = None
-        if match and not (len(spec) >= 7 and _COMMIT.match(spec)):
-            wanted = [int(g) for g in match.groups() if g is not None]
-            candidates = [r for r in records if list(parse_version(r.version)[: len(wanted)])
-                          == wanted]
-            if candidates:
-                chosen = max(candidates, key=lambda r: parse_version(r.version))
-        elif _COMMIT.match(spec):
+        if is_commit_spec(spec):
             return self._at_commit(prompt_id, spec)
+        chosen = pick_version(records, spec)
         if chosen is None:
             known = ", ".join(r.version for r in records)
             raise PromptNotFound(
                 f"{prompt_id}@{spec}: no such version on {self.ref}; versions: {known}"
             )
-        return chosen, self._data(chosen.blob)
+        return chosen, self.blob_data(chosen.blob)
 
     def _at_commit(self, prompt_id: str, spec: str) -> tuple[VersionRecord, bytes]:
         import pygit2
@@ -152,15 +147,15 @@ class History:
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
             raise PromptNotFound(f"{prompt_id}@{spec}: no such version or commit") from None
         found = self._blob_at(commit, prompt_id)
-        prompt = _parse(found[0], self._data(found[1].id)) if found else None
+        prompt = _parse(found[0], self.blob_data(found[1].id)) if found else None
         if found is None or prompt is None:
             raise PromptNotFound(f"{prompt_id}@{spec}: the prompt is absent or invalid at "
                                  f"commit {str(commit.id)[:12]}")
         record = _record(prompt_id, prompt.version, prompt.status, commit, found[0],
                          str(found[1].id))
-        return record, self._data(found[1].id)
+        return record, self.blob_data(found[1].id)
 
-    def _data(self, oid: Any) -> bytes:
+    def blob_data(self, oid: Any) -> bytes:
         import pygit2
 
         blob = self.repo[oid]
@@ -168,10 +163,24 @@ class History:
             raise RepositoryError(f"{oid} is not a file in {self.repo.path}")
         return bytes(blob.data)
 
-    def commit_of(self, spec: str) -> str:
-        import pygit2
 
-        return str(self.repo.revparse_single(spec).peel(pygit2.Commit).id)
+def is_commit_spec(spec: str) -> bool:
+    """7 to 40 hex digits name a commit (even all-digit ones: ``1234567`` is not a version)."""
+    return bool(_COMMIT.match(spec))
+
+
+def is_version_spec(spec: str) -> bool:
+    return bool(_VERSION.match(spec)) and not is_commit_spec(spec)
+
+
+def pick_version(records: list[VersionRecord], spec: str) -> VersionRecord | None:
+    """Among ``records``: ``1.2.3`` exactly, ``1`` / ``1.2`` the highest matching version."""
+    match = _VERSION.match(spec)
+    if match is None or is_commit_spec(spec):
+        return None
+    wanted = [int(g) for g in match.groups() if g is not None]
+    candidates = [r for r in records if list(parse_version(r.version)[: len(wanted)]) == wanted]
+    return max(candidates, key=lambda r: parse_version(r.version)) if candidates else None
 
 
 def _version_status(path: str, data: bytes) -> str:
@@ -183,9 +192,11 @@ def _version_status(path: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8")
         if path.endswith(MD_SUFFIX):
-            fence, front, _rest = _FENCE.split(text.removeprefix("\ufeff"), maxsplit=2)
-            if fence.strip():
+            lines = text.removeprefix("\ufeff").splitlines(keepends=True)
+            end = front_matter_end(lines)
+            if not end:
                 return ""
+            front = "".join(lines[1:end])
         else:
             front = text
         meta = yaml.load(front, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
@@ -226,7 +237,7 @@ def _record(prompt_id: str, version: str, status: str, commit: Any, path: str,
 class Resolved:
     """A prompt at a version: the library it renders in (partials of that commit) and where."""
 
-    library: Any  # promptctl.library.Library
+    library: Library
     prompt: Prompt
     commit: str | None  # None: the work tree
 

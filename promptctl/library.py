@@ -22,7 +22,7 @@ from promptctl.model import (
 )
 from promptctl.problems import Problem, error, has_errors, warning
 from promptctl.render import Renderer
-from promptctl.sources import Source, SourceFile, WorkTreeSource
+from promptctl.sources import GitTreeSource, Source, SourceFile, WorkTreeSource
 
 
 @dataclass
@@ -57,6 +57,13 @@ class Library:
         config_path = root / config_module.CONFIG_FILE
         data = config_path.read_bytes() if config_path.is_file() else None
         return cls.load(WorkTreeSource(root), config_module.parse(data))
+
+    @classmethod
+    def from_commit(cls, repo_root: Path, ref: str) -> Library:
+        """The library of one commit, with that commit's promptctl.yaml."""
+        source = GitTreeSource(repo_root, ref)
+        data = source.read(config_module.CONFIG_FILE)
+        return cls.load(source, config_module.parse(data, f"{ref}:{config_module.CONFIG_FILE}"))
 
     def _add(self, file: SourceFile, cache: LoadCache | None = None) -> None:
         path = file.path

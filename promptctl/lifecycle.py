@@ -15,13 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from promptctl import config as config_module
 from promptctl.history import History, parse_version
 from promptctl.inputs import is_required
 from promptctl.library import Library
 from promptctl.model import PROMPTS_DIR, Prompt
 from promptctl.problems import Problem, error
-from promptctl.sources import GitTreeSource
 from promptctl.validate import partial_users
 
 RULES: dict[str, str] = {
@@ -93,24 +91,13 @@ class CheckResult:
         }
 
 
-def load_commit(repo_root: Path, ref: str) -> Library:
-    """The library of one commit, with the promptctl.yaml of that commit."""
-    import pygit2
-
-    source = GitTreeSource(repo_root, ref)
-    data = None
-    if config_module.CONFIG_FILE in source.tree:
-        blob = source.repo[source.tree[config_module.CONFIG_FILE].id]
-        if isinstance(blob, pygit2.Blob):
-            data = bytes(blob.data)
-    return Library.load(source, config_module.parse(data, f"{ref}:{config_module.CONFIG_FILE}"))
-
-
 def check(repo_root: Path, base_ref: str, head_ref: str | None = None) -> CheckResult:
     """Every lifecycle rule for the change from ``base_ref`` to ``head_ref`` (None: work tree)."""
-    base = load_commit(repo_root, base_ref)
-    head = Library.from_work_tree(repo_root) if head_ref is None else load_commit(repo_root,
-                                                                                 head_ref)
+    base = Library.from_commit(repo_root, base_ref)
+    if head_ref is None:
+        head = Library.from_work_tree(repo_root)
+    else:
+        head = Library.from_commit(repo_root, head_ref)
     result = CheckResult(base, head)
     errors = [p for p in head.problems if p.is_error]
     if errors:
@@ -306,16 +293,12 @@ def _replaced_by(new: Prompt, head: Library) -> list[Violation]:
 
 def _reused(new: Prompt, history: _LazyHistory, old: Prompt | None) -> list[Violation]:
     """The head's (id, version) must not have been merged before with other content."""
-    import pygit2
-
     repo = history.get()
     records = repo.versions(new.id)
     same = next((r for r in records if r.version == new.version), None)
     if same is None:
         return []
-    blob = repo.repo[same.blob]
-    data = bytes(blob.data) if isinstance(blob, pygit2.Blob) else b""
-    if hashlib.sha256(data).hexdigest() == new.digest:
+    if hashlib.sha256(repo.blob_data(same.blob)).hexdigest() == new.digest:
         return []
     highest = max((r.version for r in records), key=parse_version)
     return [_violation("version-reused", new,

@@ -172,16 +172,24 @@ def load_prompt(file: SourceFile) -> LoadResult:
     return LoadResult(prompt, [])
 
 
+def front_matter_end(lines: list[str]) -> int | None:
+    """Where the front matter of a .prompt.md file ends: the index of its closing '---' (or
+    '...') line; 0 when the first line does not open it; None when nothing closes it."""
+    if not lines or lines[0].rstrip() != "---":
+        return 0
+    return next((i for i in range(1, len(lines)) if _FENCE.match(lines[i].rstrip("\n"))), None)
+
+
 def _split_markdown(path: str, text: str) -> tuple[yamlload.YamlDocument, list[Template],
                                                    list[Problem]]:
     lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
+    end = front_matter_end(lines)
+    if end == 0:
         raise yamlload.YamlProblem(
             "missing front matter: a .prompt.md file starts with a line '---', the YAML fields, "
             "and a closing '---' line before the template",
             1, 1, code="front-matter",
         )
-    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i].rstrip("\n"))), None)
     if end is None:
         raise yamlload.YamlProblem(
             "unterminated front matter: no closing '---' line after the '---' on line 1; "

@@ -100,6 +100,15 @@ class GitTreeSource:
     def describe(self) -> str:
         return f"{self.ref} ({self.commit_id[:12]}) of {self.repo_path}"
 
+    def read(self, path: str) -> bytes | None:
+        """The bytes of one file of the commit (e.g. promptctl.yaml), or None if it has none."""
+        import pygit2
+
+        if path not in self.tree:
+            return None
+        blob = self.repo[self.tree[path].id]
+        return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
+
     def files(self) -> Iterator[SourceFile]:
         import pygit2
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter, OrderedDict
-from collections.abc import Hashable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from promptctl.render import Renderer
 from promptctl.search import Hit, SearchIndex
 from promptctl.sources import MAX_FILE_BYTES, SourceFile
 from server.auth import Role, may_see
+from server.cache import Lru
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,9 @@ class Index:
             return None
         return entry
 
-    search_cache: SearchCache = field(default_factory=lambda: SearchCache(4096),
-                                      compare=False, repr=False)
+    # Search answers of this index; a new commit starts an empty cache.
+    search_cache: Lru[list[Hit]] = field(default_factory=lambda: Lru(4096), compare=False,
+                                         repr=False)
 
     def search(self, text: str, *, limit: int, allowed: frozenset[str] | None) -> list[Hit]:
         """Hits of this index's generation; the same question is answered once per index
@@ -100,28 +102,6 @@ class Index:
                                             allowed=None if allowed is None else set(allowed))
             self.search_cache.put(key, hits)
         return hits
-
-
-class SearchCache:
-    """A small LRU of search answers, one per index: a new commit starts an empty one."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, list[Hit]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> list[Hit] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: Hashable, hits: list[Hit]) -> None:
-        with self._lock:
-            self._items[key] = hits
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
 
 
 def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:

@@ -7,24 +7,25 @@ LRU. A consumer sees the versions whose status was ``active`` and whose channel 
 
 from __future__ import annotations
 
-import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from promptctl.errors import PromptNotFound
-from promptctl.history import History, VersionRecord, parse_version
+from promptctl.history import (
+    History,
+    VersionRecord,
+    is_commit_spec,
+    is_version_spec,
+    pick_version,
+)
 from promptctl.loader import load_prompt
 from promptctl.model import Prompt
 from promptctl.render import Renderer
 from promptctl.sources import SourceFile
 from server.auth import Role, may_see
+from server.cache import Lru
 from server.index import Entry, IndexBuilder
 
-_VERSION = re.compile(r"^(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][0-9]*))?$")
-_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 CACHE_SIZE = 2048
 
 
@@ -35,38 +36,17 @@ class Version:
     commit: str
 
 
-class _Lru:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
 class VersionResolver:
     def __init__(self, repo_path: Path, builder: IndexBuilder) -> None:
         self.repo_path = repo_path
         self.builder = builder
-        self._histories = _Lru(CACHE_SIZE)
-        self._resolved = _Lru(CACHE_SIZE)
-        self._renderers = _Lru(64)
+        self._histories: Lru[list[VersionRecord]] = Lru(CACHE_SIZE)
+        self._resolved: Lru[Version] = Lru(CACHE_SIZE)
+        self._renderers: Lru[Renderer] = Lru(64)
 
     def versions(self, head: str, prompt_id: str, role: Role) -> list[VersionRecord]:
         key = (head, prompt_id)
-        records: list[VersionRecord] | None = self._histories.get(key)
+        records = self._histories.get(key)
         if records is None:
             records = History(self.repo_path, head).versions(prompt_id)
             self._histories.put(key, records)
@@ -83,7 +63,7 @@ class VersionResolver:
         if spec in (prompt.version, entry.commit):
             return Version(prompt, entry.renderer, entry.commit)
         key = (head, prompt.id, spec, role == "consumer")
-        found: Version | None = self._resolved.get(key)
+        found = self._resolved.get(key)
         if found is None:
             found = self._resolve(head, prompt.id, spec, role)
             self._resolved.put(key, found)
@@ -92,19 +72,15 @@ class VersionResolver:
         return found
 
     def _resolve(self, head: str, prompt_id: str, spec: str, role: Role) -> Version:
-        match = _VERSION.match(spec)
-        if match and not (len(spec) >= 7 and _COMMIT.match(spec)):
-            wanted = [int(g) for g in match.groups() if g is not None]
+        if is_commit_spec(spec):
+            record, data = History(self.repo_path, head).resolve(prompt_id, spec)
+        elif is_version_spec(spec):
             records = self.versions(head, prompt_id, role)
-            candidates = [r for r in records
-                          if list(parse_version(r.version)[: len(wanted)]) == wanted]
-            if not candidates:
+            picked = pick_version(records, spec)
+            if picked is None:
                 known = ", ".join(r.version for r in records) or "none"
                 raise PromptNotFound(f"{prompt_id}@{spec}: no such version; versions: {known}")
-            record = max(candidates, key=lambda r: parse_version(r.version))
-            data = self._blob(record.blob)
-        elif _COMMIT.match(spec):
-            record, data = History(self.repo_path, head).resolve(prompt_id, spec)
+            record, data = picked, self._blob(picked.blob)
         else:
             raise PromptNotFound(f"{prompt_id}@{spec}: a version is 1.2.3, 1.2, 1 or a commit id")
         prompt = load_prompt(SourceFile(record.path, data, "file", len(data))).prompt
@@ -117,7 +93,7 @@ class VersionResolver:
         return bytes(repo[blob_id].data)
 
     def _renderer(self, commit: str) -> Renderer:
-        found: Renderer | None = self._renderers.get(commit)
+        found = self._renderers.get(commit)
         if found is None:
             found = self.builder.partials_at(commit)
             self._renderers.put(commit, found)
