@@ -214,9 +214,9 @@ def _split_markdown(path: str, text: str) -> tuple[yamlload.YamlDocument, list[T
 
 def _yaml_template(role: Role, source: str, field_name: str, path: yamlload.DataPath,
                    document: yamlload.YamlDocument) -> Template:
-    start = document.values[path]
+    start = document.value_start(path)
     return Template(role, source, field_name, start.line, start.col,
-                    exact=document.styles.get(path) == "|", end_line=document.ends[path].line)
+                    exact=document.style(path) == "|", end_line=document.value_end(path).line)
 
 
 def _form_rules(path: str, form: Form, data: dict[str, Any],

@@ -13,6 +13,7 @@ Dates stay strings (no timestamp resolver), so the data is always JSON-serialisa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,30 +53,181 @@ class Position:
     col: int
 
 
+# Where one value stands: (key line, key col, value line, value col, end line, end col, style).
+# The key is the mapping key that names the value, or the item itself in a sequence; the value
+# position is where its text starts (for block scalars, the line after the indicator); the style
+# is a scalar's ("|", ">", '"', "'", or "" for plain) and None for mappings and sequences.
+Span = tuple[int, int, int, int, int, int, str | None]
+
+
 @dataclass
 class YamlDocument:
     data: Any
-    # Path -> position of the key that names it (for mapping entries) or of the item itself.
-    keys: dict[DataPath, Position] = field(default_factory=dict)
-    # Path -> where the value's text starts (for block scalars, the line after the indicator).
-    values: dict[DataPath, Position] = field(default_factory=dict)
-    # Path -> where the value's text ends, and the style of scalars ("|", ">", '"', "'" or None).
-    ends: dict[DataPath, Position] = field(default_factory=dict)
-    styles: dict[DataPath, str | None] = field(default_factory=dict)
+    spans: dict[DataPath, Span] = field(default_factory=dict)
 
     def position(self, path: DataPath) -> Position:
         """The nearest known position for ``path``, walking up to its parents."""
         probe = tuple(path)
         while probe:
-            if probe in self.keys:
-                return self.keys[probe]
+            span = self.spans.get(probe)
+            if span is not None:
+                return Position(span[0], span[1])
             probe = probe[:-1]
         return Position(1, 1)
+
+    def value_start(self, path: DataPath) -> Position:
+        span = self.spans[path]
+        return Position(span[2], span[3])
+
+    def value_end(self, path: DataPath) -> Position:
+        span = self.spans[path]
+        return Position(span[4], span[5])
+
+    def style(self, path: DataPath) -> str | None:
+        span = self.spans.get(path)
+        return span[6] if span is not None else None
 
 
 def load(text: str, *, first_line: int = 1) -> YamlDocument:
     """Parse one YAML document; positions count from ``first_line`` (front matter offset)."""
     offset = first_line - 1
+    document = _load_events(text, offset)
+    if document is not None:
+        return document
+    return _load_nodes(text, offset)  # malformed or unusual: reported with PyYAML's messages
+
+
+# --- the fast path: data and positions straight from the parser's events ----------------------
+#
+# PyYAML's composer builds a node per value and resolves every plain scalar in Python, and the
+# constructor then walks the nodes again; that is most of the cost of loading a prompt. Front
+# matter is plain mappings, sequences and scalars, so one pass over the C parser's events builds
+# the data, the positions and the refusals together. Anything else (explicit tags, several
+# documents, a malformed stream, a scalar type outside JSON's) goes to the node path, which gives
+# the same data and the same located errors.
+
+_STR = "tag:yaml.org,2002:str"
+_JSON_SCALARS = frozenset({"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool",
+                           "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve(value: str) -> str:
+    """The tag a plain scalar resolves to, as PyYAML's resolver decides it (front matter repeats
+    the same words - keys, types, `true` - so answers are kept)."""
+    table = _Loader.yaml_implicit_resolvers
+    for tag, regexp in [*table.get(value[0] if value else "", ()), *table.get(None, ())]:
+        if regexp.match(value):
+            return str(tag)
+    return _STR
+
+
+class _Fallback(Exception):
+    """The document needs the node path."""
+
+
+def _load_events(text: str, offset: int) -> YamlDocument | None:
+    spans: dict[DataPath, Span] = {}
+    # Open collections: [container, path, key being filled (mappings), that key's line and col,
+    # keys seen (mappings), the collection's own span so far (key line, key col, line, col)].
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent \
+                    or kind is yaml.SequenceStartEvent:
+                mark = event.start_mark
+                line, col = mark.line + 1 + offset, mark.column + 1
+                if event.anchor is not None:
+                    raise _alias_problem(line, col)
+                if event.tag is not None:
+                    raise _Fallback
+                plain = kind is yaml.ScalarEvent and event.implicit[0]
+                frame = stack[-1] if stack else None
+                if frame is not None and frame[2] is None and type(frame[0]) is dict:
+                    # A mapping key.
+                    if kind is not yaml.ScalarEvent or (plain and _resolve(event.value) != _STR):
+                        raise _Fallback  # refused there, or a merge key with its own message
+                    key = event.value
+                    if key in frame[5]:
+                        raise YamlProblem(f"duplicate key {key!r}; a key may appear once in a "
+                                          "mapping", line, col, code="yaml-duplicate-key")
+                    frame[5].add(key)
+                    frame[2], frame[3], frame[4] = key, line, col
+                    continue
+                if frame is None:
+                    path: DataPath = ()
+                    key_line, key_col = line, col
+                elif type(frame[0]) is dict:
+                    path = (*frame[1], frame[2])
+                    key_line, key_col = frame[3], frame[4]
+                else:
+                    path = (*frame[1], len(frame[0]))
+                    key_line, key_col = line, col
+                if len(path) > MAX_DEPTH:
+                    raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels; flatten the "
+                                      "structure", line, col)
+                if kind is yaml.ScalarEvent:
+                    value: Any = event.value
+                    if plain:
+                        tag = _resolve(value)
+                        if tag != _STR:
+                            if tag not in _JSON_SCALARS:
+                                raise _Fallback
+                            node = yaml.ScalarNode(tag, value)
+                            value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+                    style = event.style
+                    end = event.end_mark
+                    if style in ("|", ">"):
+                        spans[path] = (key_line, key_col, line + 1, 1, end.line + 1 + offset,
+                                       end.column + 1, style)
+                    else:
+                        spans[path] = (key_line, key_col, line, col, end.line + 1 + offset,
+                                       end.column + 1, style)
+                else:
+                    value = {} if kind is yaml.MappingStartEvent else []
+                    stack.append([value, path, None, 0, 0, set(), key_line, key_col, line, col])
+                if frame is None:
+                    root = value
+                elif type(frame[0]) is dict:
+                    frame[0][frame[2]] = value
+                    frame[2] = None
+                else:
+                    frame[0].append(value)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                done = stack.pop()
+                end = event.end_mark
+                spans[done[1]] = (done[6], done[7], done[8], done[9], end.line + 1 + offset,
+                                  end.column + 1, None)
+            elif kind is yaml.AliasEvent:
+                mark = event.start_mark
+                raise _alias_problem(mark.line + 1 + offset, mark.column + 1)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Fallback
+    except (_Fallback, yaml.YAMLError):
+        return None
+    finally:
+        loader.dispose()
+    return YamlDocument(data=root, spans=spans)
+
+
+def _alias_problem(line: int, col: int) -> YamlProblem:
+    return YamlProblem("YAML anchors and aliases (&name, *name) are not allowed in prompt files; "
+                       "write the value out in full", line, col, code="yaml-alias")
+
+
+# --- the node path: everything the fast path leaves, with PyYAML's own messages ----------------
+
+
+def _load_nodes(text: str, offset: int) -> YamlDocument:
+    first_line = offset + 1
     if "&" in text or "*" in text:
         _refuse_anchors(text, offset)
     loader = _Loader(text)
@@ -122,26 +274,29 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
 
     Iterative, so that a hostile document cannot exhaust the interpreter's recursion limit.
     """
-    stack: list[tuple[yaml.Node, DataPath]] = [(root, ())]
+    start = root.start_mark
+    stack: list[tuple[yaml.Node, DataPath, int, int]] = [
+        (root, (), start.line + 1 + offset, start.column + 1)
+    ]
     while stack:
-        node, path = stack.pop()
+        node, path, key_line, key_col = stack.pop()
+        mark = node.start_mark
+        line, col = mark.line + 1 + offset, mark.column + 1
         if len(path) > MAX_DEPTH:
-            mark = node.start_mark
-            raise YamlProblem(
-                f"nested deeper than {MAX_DEPTH} levels; flatten the structure",
-                mark.line + 1 + offset,
-                mark.column + 1,
-            )
-        document.values[path] = _value_start(node, offset)
-        document.ends[path] = Position(node.end_mark.line + 1 + offset, node.end_mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            document.styles[path] = node.style
+            raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels; flatten the structure",
+                              line, col)
+        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        if style in ("|", ">"):
+            line, col = line + 1, 1  # a block scalar's text starts after its indicator
+        end = node.end_mark
+        document.spans[path] = (key_line, key_col, line, col, end.line + 1 + offset,
+                                end.column + 1, style)
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
                 key_mark = key_node.start_mark
                 where = (key_mark.line + 1 + offset, key_mark.column + 1)
-                is_text = key_node.tag == "tag:yaml.org,2002:str"
+                is_text = key_node.tag == _STR
                 if not isinstance(key_node, yaml.ScalarNode) or not is_text:
                     raise YamlProblem(
                         "mapping keys must be plain strings; quote the key", *where
@@ -153,21 +308,8 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
                         code="yaml-duplicate-key",
                     )
                 seen.add(key)
-                child = (*path, key)
-                document.keys[child] = Position(*where)
-                stack.append((value_node, child))
+                stack.append((value_node, (*path, key), *where))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                child = (*path, index)
                 mark = item.start_mark
-                document.keys[child] = Position(mark.line + 1 + offset, mark.column + 1)
-                stack.append((item, child))
-
-
-def _value_start(node: yaml.Node, offset: int) -> Position:
-    mark = node.start_mark
-    line = mark.line + 1 + offset
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-        # A block scalar's text starts on the line after its `|` or `>` indicator.
-        return Position(line + 1, 1)
-    return Position(line, mark.column + 1)
+                stack.append((item, (*path, index), mark.line + 1 + offset, mark.column + 1))

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from promptctl import yamlload
+from promptctl.loader import front_matter_end
 
 
 def test_positions_count_from_the_front_matter_offset() -> None:
     doc = yamlload.load("a: 1\nb:\n  c: |\n    hello\n  d: [1, 2]\n", first_line=2)
     assert doc.data == {"a": 1, "b": {"c": "hello\n", "d": [1, 2]}}
-    assert doc.keys[("a",)] == yamlload.Position(2, 1)
-    assert doc.keys[("b", "d", 1)] == yamlload.Position(6, 10)
+    assert doc.position(("a",)) == yamlload.Position(2, 1)
+    assert doc.position(("b", "d", 1)) == yamlload.Position(6, 10)
     # A block scalar's text starts on the line after its indicator.
-    assert doc.values[("b", "c")] == yamlload.Position(5, 1)
+    assert doc.value_start(("b", "c")) == yamlload.Position(5, 1)
     # Unknown paths fall back to the nearest known parent.
     assert doc.position(("b", "d", 7)) == yamlload.Position(6, 3)
 
@@ -51,3 +55,91 @@ def test_billion_laughs_is_refused_before_expansion() -> None:
         yamlload.load("\n".join(levels) + "\n")
     assert caught.value.code == "yaml-alias"
     assert caught.value.line == 1
+
+
+# The event path (fast) and the node path (PyYAML's composer) must agree on data, positions and
+# refusals; documents the event path leaves to the node path are listed with `falls_back`.
+AGREEMENT = [
+    "a: 1\nb:\n  c: |\n    hello\n  d: [1, 2]\n",
+    "title: T\ntags:\n- x\n- 'y'\n- \"z\"\ninputs:\n  code:\n    type: string\n",
+    "folded: >\n  one\n  two\n\nplain: one\n  two\nquoted: \"a\\nb\"\n",
+    "n: ~\nm: null\nb: [true, False, yes, no, on]\ni: [0x1F, 0o17, 1_000, +3, -4, 017]\n",
+    "f: [1.5, -2e3, .inf, -.Inf, 1_0.5]\ns: ['1', \"2\", '2024-01-01', 2024-01-01]\n",
+    "items:\n  - name: a\n    expect: {contains: [x, y]}\n  - name: b\n    inputs: {}\n",
+    "empty_map: {}\nempty_list: []\nempty_value:\nlast: ''\n",
+    "# only a comment\n",
+    "",
+    "---\n",
+    "--- just a string\n",
+    "- a\n- b: c\n  d: [e, {f: g}]\n",
+    "'quoted key': 1\n\"k2\": [a,\n  b]\n",
+    "a: 1\na: 2\n",
+    "a: " + "[" * 70 + "]" * 70 + "\n",
+    "a: &x 1\n",
+    "block: |-\n  kept\n\n  lines\nnext: >+\n  folded\n\n",
+    "unicode: \"caf\\u00e9 ✓\"\nemoji: 🙂\n",
+]
+FALLS_BACK = [
+    "a: !!str 1\n",
+    "a: !custom x\n",
+    "a: 1\n---\nb: 2\n",
+    "a: =\n",
+    "a: !!binary aGVsbG8=\n",
+    "a: <<\n",
+    "<<: x\n",
+    "? [a]\n: b\n",
+    "1: x\n",
+    "a: [1,\n",
+    "a:\n  b: c\n d: e\n",
+]
+
+
+def _outcome(load: Any, text: str) -> tuple[Any, ...]:
+    try:
+        document = load(text, 4)
+    except yamlload.YamlProblem as exc:
+        return ("problem", exc.message, exc.line, exc.col, exc.code)
+    if document is None:
+        return ("fallback",)
+    return ("ok", document.data, document.spans)
+
+
+@pytest.mark.parametrize("text", AGREEMENT)
+def test_event_path_agrees_with_node_path(text: str) -> None:
+    fast = _outcome(yamlload._load_events, text)
+    assert fast[0] != "fallback", "expected the event path to handle this document"
+    assert fast == _outcome(yamlload._load_nodes, text)
+    assert _outcome(lambda t, o: yamlload.load(t, first_line=o + 1), text) == fast
+
+
+@pytest.mark.parametrize("text", FALLS_BACK)
+def test_other_documents_take_the_node_path(text: str) -> None:
+    assert _outcome(yamlload._load_events, text) == ("fallback",)
+    assert _outcome(lambda t, o: yamlload.load(t, first_line=o + 1), text) == _outcome(
+        yamlload._load_nodes, text)
+
+
+def test_event_path_agrees_on_real_front_matter() -> None:
+    """Every front matter of the starter prompts and, where present, of the corpora."""
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "prompts").rglob("*.prompt.*"))
+    corpora = root.parent / "shared" / "corpora"
+    if corpora.is_dir():
+        files += sorted(corpora.rglob("*.md"))[:2000]
+    checked = 0
+    for file in files:
+        text = file.read_text(encoding="utf-8", errors="replace")
+        if file.name.endswith(".prompt.yaml"):
+            front = text
+        else:
+            lines = text.splitlines(keepends=True)
+            end = front_matter_end(lines)
+            if not end:
+                continue
+            front = "".join(lines[1:end])
+        fast = _outcome(yamlload._load_events, front)
+        if fast[0] == "fallback":
+            continue
+        assert fast == _outcome(yamlload._load_nodes, front), file
+        checked += 1
+    assert checked >= 13
