@@ -126,11 +126,89 @@ class Renderer:
 # --- static analysis, for validation ---------------------------------------------------------
 
 
-def referenced_names(ast: nodes.Template, env: jinja2.Environment) -> set[str]:
-    """Variables a template reads from its context (globals such as ``range`` excluded)."""
-    from jinja2 import meta
+# Node types whose presence leaves every `Name` load a read of the context, judged from Jinja2
+# 3.1's idtracking.py and compiler.py, which `meta.find_undeclared_variables` runs. In a tree of
+# only these, the compiler analyses one root frame in which nothing is stored or declared, so
+# every load resolves from the context; none of them opens a frame or binds a name. `If`
+# branches only merge their loads into that frame; `CondExpr` and `If` frames are "soft" copies,
+# not new frames; `Include` evaluates its template expression in the current frame and never
+# binds names (the included template's own names are `includes()`'s business, as before).
+# Left out, so they take the slow path: everything that stores or declares a name or opens a
+# frame (For, Macro, CallBlock, FilterBlock, With, Scope, OverlayScope, Assign, AssignBlock,
+# NSRef, Import, FromImport, Block, Extends, EvalContextModifier and its scoped form), ExprStmt,
+# Continue and Break, and the nodes only extensions create. Matching is by exact type, so a
+# subclass or a node type added by a later Jinja2 also takes the slow path.
+_PLAIN_NODES: frozenset[type[nodes.Node]] = frozenset({
+    nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.Include,
+    nodes.Name, nodes.Const, nodes.Tuple, nodes.List, nodes.Dict, nodes.Pair, nodes.Keyword,
+    nodes.CondExpr, nodes.Filter, nodes.Test, nodes.Call, nodes.Getitem, nodes.Getattr,
+    nodes.Slice, nodes.Concat, nodes.Compare, nodes.Operand,
+    nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow,
+    nodes.And, nodes.Or, nodes.Not, nodes.Neg, nodes.Pos,
+})
+# Deeper trees take the slow path, so that a tree the compiler's recursion cannot walk fails
+# there as before (it does at about 350 levels) instead of passing here.
+_MAX_DEPTH = 64
 
-    return {name for name in meta.find_undeclared_variables(ast) if name not in env.globals}
+
+def _fast_names(ast: nodes.Template) -> set[str] | None:
+    """``meta.find_undeclared_variables(ast)`` by one walk over the tree, or None where the tree
+    has anything that can bind, shadow or scope a name (then only the compiler can tell).
+
+    Also None for what the compiler treats specially or fails on: a load of ``self`` (declared
+    as a parameter at the top level), a filter or test the environment lacks, a filter block's
+    filter, a name in a store or parameter position.
+    """
+    environment = ast.environment
+    if environment is None or type(ast) is not nodes.Template:
+        return None
+    filters, tests = environment.filters, environment.tests
+    names: set[str] = set()
+    level: list[nodes.Node] = [ast]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > _MAX_DEPTH:
+            return None
+        below: list[nodes.Node] = []
+        for node in level:
+            if type(node) is nodes.Name:
+                if node.ctx != "load" or node.name == "self":
+                    return None
+                names.add(node.name)
+                continue
+            if type(node) not in _PLAIN_NODES:
+                return None
+            if type(node) is nodes.Filter:
+                if node.node is None or node.name not in filters:
+                    return None
+            elif type(node) is nodes.Test:
+                if node.name not in tests:
+                    return None
+            elif type(node) is nodes.Tuple and node.ctx != "load":
+                return None
+            for field in node.fields:
+                item = getattr(node, field, None)
+                if isinstance(item, list):
+                    below.extend(child for child in item if isinstance(child, nodes.Node))
+                elif isinstance(item, nodes.Node):
+                    below.append(item)
+        level = below
+    return {name for name in names if name not in environment.globals}
+
+
+def referenced_names(ast: nodes.Template, env: jinja2.Environment) -> set[str]:
+    """Variables a template reads from its context (globals such as ``range`` excluded).
+
+    Templates that only print, test and include take one walk over the tree; the rest go
+    through Jinja2's own analysis (``meta.find_undeclared_variables``), which compiles them.
+    """
+    found = _fast_names(ast)
+    if found is None:
+        from jinja2 import meta
+
+        found = meta.find_undeclared_variables(ast)
+    return {name for name in found if name not in env.globals}
 
 
 def includes(ast: nodes.Template) -> list[tuple[str | None, int]]:
