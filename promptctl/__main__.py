@@ -1,3 +1,4 @@
 from promptctl.cli.main import run
 
-run()
+if __name__ == "__main__":  # also imported by worker processes, which must not run the CLI
+    run()

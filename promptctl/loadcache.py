@@ -54,6 +54,20 @@ class LoadCache:
         self._next_checks[key] = found
         return found
 
+    def seed(self, file: SourceFile, result: LoadResult) -> None:
+        """A result computed elsewhere (``promptctl.prefill``), for the next load to use."""
+        self._results[(file.path, file.data)] = result
+
+    def seed_checks(self, key: tuple[str, str, str], problems: list[Problem]) -> None:
+        self._checks[key] = problems
+
+    def has(self, file: SourceFile) -> bool:
+        return (file.path, file.data) in self._results
+
+    @property
+    def empty(self) -> bool:
+        return not self._results
+
     def finish(self) -> None:
         """End of one load: keep what it used, drop the rest."""
         self._results, self._next_results = self._next_results, {}

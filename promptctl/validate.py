@@ -32,12 +32,12 @@ if TYPE_CHECKING:
 class _Partials:
     """Parsed partials: the names each one reads and includes, computed once per library."""
 
-    def __init__(self, library: Library, env: jinja2.Environment) -> None:
+    def __init__(self, sources: Mapping[str, str], env: jinja2.Environment) -> None:
         self.env = env
-        self.sources = library.partials
+        self.sources = sources
         self.asts: dict[str, nodes.Template] = {}
         self.problems: list[Problem] = []
-        for name, text in sorted(library.partials.items()):
+        for name, text in sorted(sources.items()):
             try:
                 self.asts[name] = env.parse(text)
             except jinja2.TemplateSyntaxError as exc:
@@ -106,21 +106,35 @@ class _Partials:
         return seen
 
 
+class PromptChecks:
+    """The checks of one prompt against the library's partials (templates, inputs, tests).
+
+    They depend only on the prompt and the partials, so their results can be kept by key and
+    computed anywhere, including in another process (see ``promptctl.prefill``).
+    """
+
+    def __init__(self, partials: Mapping[str, str]) -> None:
+        self.env = make_environment(partials)
+        self.partials = _Partials(partials, self.env)
+        self.fingerprint = partials_key(partials)
+
+    def key(self, prompt: Prompt) -> tuple[str, str, str]:
+        return (prompt.path, prompt.digest, self.fingerprint)
+
+    def __call__(self, prompt: Prompt) -> list[Problem]:
+        return _check_prompt(prompt, self.env, self.partials)
+
+
 def check_library(library: Library, cache: LoadCache | None = None) -> list[Problem]:
-    env = make_environment(library.partials)
-    partials = _Partials(library, env)
-    problems = list(partials.problems)
+    checks = PromptChecks(library.partials)
+    problems = list(checks.partials.problems)
     problems.extend(_check_ids(library))
-    fingerprint = partials_key(library.partials) if cache is not None else ""
     for prompt in library.prompts.values():
         if cache is None:
-            problems.extend(_check_prompt(library, prompt, env, partials))
-            continue
-        # A prompt's checks depend only on its bytes and on the partials: reuse them.
-        problems.extend(cache.checks(
-            (prompt.path, prompt.digest, fingerprint),
-            functools.partial(_check_prompt, library, prompt, env, partials),
-        ))
+            problems.extend(checks(prompt))
+        else:
+            # A prompt's checks depend only on its bytes and on the partials: reuse them.
+            problems.extend(cache.checks(checks.key(prompt), functools.partial(checks, prompt)))
     return problems
 
 
@@ -166,8 +180,7 @@ def _check_ids(library: Library) -> list[Problem]:
     return problems
 
 
-def _check_prompt(library: Library, prompt: Prompt, env: jinja2.Environment,
-                  partials: _Partials) -> list[Problem]:
+def _check_prompt(prompt: Prompt, env: jinja2.Environment, partials: _Partials) -> list[Problem]:
     problems: list[Problem] = []
     used: set[str] = set()
     for template in prompt.templates:
@@ -330,7 +343,7 @@ def _check_tests(prompt: Prompt) -> list[Problem]:
 def partial_users(library: Library) -> dict[str, set[str]]:
     """Partial name (under prompts/) -> ids of the prompts that include it, directly or not."""
     env = make_environment(library.partials)
-    partials = _Partials(library, env)
+    partials = _Partials(library.partials, env)
     users: dict[str, set[str]] = {name: set() for name in library.partials}
     for prompt in library.prompts.values():
         for template in prompt.templates:

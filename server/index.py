@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from promptctl import config as config_module
+from promptctl import prefill
 from promptctl.config import Config
 from promptctl.errors import ConfigError, RepositoryError
 from promptctl.library import Library
 from promptctl.loadcache import LoadCache, partials_key
 from promptctl.model import PROMPTS_DIR, Prompt, is_partial_path, prompt_id_for
+from promptctl.prefill import Prefill
 from promptctl.problems import Problem
 from promptctl.render import Renderer
 from promptctl.search import Hit, SearchIndex
@@ -146,9 +148,12 @@ class _Walked:
 class IndexBuilder:
     """Builds indexes of one repository and ref; one builder per server, used by one thread."""
 
-    def __init__(self, repo_path: Path, ref: str) -> None:
+    def __init__(self, repo_path: Path, ref: str, *, workers: int | None = None,
+                 parallel_min: int = prefill.MIN_FILES) -> None:
         self.repo_path = repo_path
         self.ref = ref
+        self.workers = prefill.worker_count() if workers is None else workers
+        self.parallel_min = parallel_min
         self._load_cache = LoadCache()
         self._trees: dict[tuple[str, str], list[_TreeFile]] = {}
         self._renderers: dict[tuple[str, int, float], Renderer] = {}
@@ -183,7 +188,19 @@ class IndexBuilder:
         repo = self.open()
         commit_id = self.head(repo)
         commit = repo[commit_id]
-        files = self._walk_commit(repo, commit.tree)
+        # A first build of a large library loads and checks its prompts in worker processes,
+        # started before the tree is read so that their start-up overlaps with the read.
+        pool = None
+        if self._load_cache.empty and self.workers > 1 and \
+                _count_blobs(repo, commit.tree) >= self.parallel_min:
+            pool = Prefill(self.workers)
+        try:
+            files = self._walk_commit(repo, commit.tree)
+            if pool is not None:
+                pool.fill(self._load_cache, files)
+        finally:
+            if pool is not None:
+                pool.close()
         config = _config(repo, commit.tree)
         library = Library.load(_Walked(files, f"{self.ref} ({commit_id[:12]})"), config,
                                cache=self._load_cache)
@@ -333,6 +350,23 @@ class IndexBuilder:
                 walked.append((SourceFile(rel, b"", "special"), None))
         fresh[key] = walked
         return walked
+
+
+def _count_blobs(repo: Any, tree: Any) -> int:
+    """Files under prompts/, counted from tree objects alone (no file is read)."""
+    import pygit2
+
+    if PROMPTS_DIR not in tree or not isinstance(tree[PROMPTS_DIR], pygit2.Tree):
+        return 0
+    count = 0
+    stack = [repo[tree[PROMPTS_DIR].id]]
+    while stack:
+        for entry in stack.pop():
+            if entry.filemode == pygit2.enums.FileMode.TREE:
+                stack.append(repo[entry.id])
+            else:
+                count += 1
+    return count
 
 
 def _config(repo: Any, tree: Any) -> Config:

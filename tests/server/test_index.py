@@ -93,3 +93,63 @@ def test_search_generations_hide_replaced_rows_from_newer_searches(
     assert [h.id for h in index.search("farewell", generation=1)] == []
     assert index.db.execute("SELECT count(*) FROM docs").fetchone() == (len(LIBRARY),)
     index.close()
+
+
+def _mixed_library() -> dict[str, str]:
+    """Valid prompts and every kind of failure a load or a check can find."""
+    files = dict(LIBRARY)
+    files["prompts/_partials/sign.md"] = "-- {{ name }}"
+    for n in range(24):
+        files[f"prompts/bulk/item-{n}.prompt.md"] = prompt(
+            title=f"Bulk item {n}", body=f"Item {n} for {{{{ name }}}}"
+            "{% if excited %}!{% endif %}{% include '_partials/sign.md' %}")
+    files["prompts/bulk/bad-yaml.prompt.md"] = prompt().replace("title: Greeting",
+                                                                "title: [unclosed")
+    files["prompts/bulk/bad-template.prompt.md"] = prompt(body="Hi {% if name %}")
+    files["prompts/bulk/undeclared.prompt.md"] = prompt(body="Hi {{ nobody }}")
+    files["prompts/bulk/missing-partial.prompt.md"] = prompt(
+        body="{{ name }}{% if excited %}{% endif %}{% include '_partials/none.md' %}")
+    files["prompts/bulk/alias-clash.prompt.md"] = prompt(extra="\naliases: [hello]")
+    files["prompts/top-level.prompt.md"] = prompt()
+    return files
+
+
+def test_a_parallel_first_build_gives_the_index_of_a_single_process(
+        make_repo: RepoFactory) -> None:
+    repo = make_repo(_mixed_library())
+    serial = IndexBuilder(repo, "main", workers=1)
+    parallel = IndexBuilder(repo, "main", workers=2, parallel_min=1)
+    one, two = serial.build(), parallel.build()
+    # The workers did the loading: the build found every prompt file in its cache.
+    assert parallel._load_cache.hits == len(two.entries) + 5
+    assert parallel._load_cache.misses == 0
+    assert serial._load_cache.misses == len(one.entries) + 5
+    assert sorted(one.entries) == sorted(two.entries)
+    for prompt_id, entry in one.entries.items():
+        other = two.entries[prompt_id].prompt
+        assert (other.meta, other.templates, other.digest) == (
+            entry.prompt.meta, entry.prompt.templates, entry.prompt.digest)
+    assert [(e.path, e.problems) for e in one.errors] == [(e.path, e.problems) for e in two.errors]
+    assert {e.path for e in two.errors} >= {
+        "prompts/bulk/bad-yaml.prompt.md", "prompts/bulk/bad-template.prompt.md",
+        "prompts/bulk/undeclared.prompt.md", "prompts/bulk/missing-partial.prompt.md",
+        "prompts/demo/greet.prompt.md", "prompts/top-level.prompt.md"}
+    assert one.views == two.views
+    for query in ("bulk item", "greeting", "item 7", "runbook"):
+        assert [h.id for h in one.search(query, limit=50, allowed=None)] == [
+            h.id for h in two.search(query, limit=50, allowed=None)], query
+    # A reload after that works from the cache the workers filled, in this process.
+    commit_files(repo, {"prompts/bulk/item-3.prompt.md": prompt(title="Renamed item")})
+    three = parallel.build(two)
+    assert three.entries["bulk/item-3"].prompt.title == "Renamed item"
+    assert three.entries["bulk/item-4"].prompt is two.entries["bulk/item-4"].prompt
+    serial.close()
+    parallel.close()
+
+
+def test_small_first_builds_stay_in_one_process(make_repo: RepoFactory) -> None:
+    repo = make_repo(LIBRARY)
+    builder = IndexBuilder(repo, "main", workers=2)  # default threshold: far above 5 files
+    builder.build()
+    assert builder._load_cache.misses == len(LIBRARY)
+    builder.close()
