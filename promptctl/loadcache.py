@@ -14,9 +14,11 @@ Only the entries used by the latest load are kept, so the cache never grows past
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promptctl.loader import LoadResult
@@ -25,19 +27,31 @@ if TYPE_CHECKING:
 
 
 class LoadCache:
-    """Pass the same instance to successive ``Library.load`` calls of one repository."""
+    """Pass the same instance to successive ``Library.load`` calls of one repository.
+
+    Files are known by path and the SHA-256 of their bytes, so that the cache can be written out
+    and read back by another process (``export``/``restore``; the server keeps it on disk).
+    """
 
     def __init__(self) -> None:
+        # Keyed by the bytes themselves: a server hands the same bytes objects to every build,
+        # and a bytes object hashes once.
         self._results: dict[tuple[str, bytes], LoadResult] = {}
-        self._checks: dict[tuple[str, str, str], list[Problem]] = {}
+        self._checks: dict[CheckKey, list[Problem]] = {}
         self._next_results: dict[tuple[str, bytes], LoadResult] = {}
-        self._next_checks: dict[tuple[str, str, str], list[Problem]] = {}
+        self._next_checks: dict[CheckKey, list[Problem]] = {}
+        # Read back from disk, by (path, sha256 of the bytes), until a load asks for them.
+        self._restored: dict[tuple[str, str], LoadResult] = {}
         self.hits = 0
         self.misses = 0
 
     def load(self, file: SourceFile, load: Callable[[SourceFile], LoadResult]) -> LoadResult:
         key = (file.path, file.data)
         result = self._results.get(key)
+        if result is None and self._restored:
+            result = self._restored.pop((file.path, _sha256(file.data)), None)
+            if result is not None and result.prompt is not None:
+                result = _with_text(result, file)
         if result is None:
             result = load(file)
             self.misses += 1
@@ -46,8 +60,7 @@ class LoadCache:
         self._next_results[key] = result
         return result
 
-    def checks(self, key: tuple[str, str, str],
-               check: Callable[[], list[Problem]]) -> list[Problem]:
+    def checks(self, key: CheckKey, check: Callable[[], list[Problem]]) -> list[Problem]:
         found = self._checks.get(key)
         if found is None:
             found = check()
@@ -58,20 +71,112 @@ class LoadCache:
         """A result computed elsewhere (``promptctl.prefill``), for the next load to use."""
         self._results[(file.path, file.data)] = result
 
-    def seed_checks(self, key: tuple[str, str, str], problems: list[Problem]) -> None:
+    def seed_checks(self, key: CheckKey, problems: list[Problem]) -> None:
         self._checks[key] = problems
 
     def has(self, file: SourceFile) -> bool:
-        return (file.path, file.data) in self._results
+        return (file.path, file.data) in self._results or (
+            bool(self._restored) and (file.path, _sha256(file.data)) in self._restored)
 
     @property
     def empty(self) -> bool:
-        return not self._results
+        return not self._results and not self._restored
 
     def finish(self) -> None:
         """End of one load: keep what it used, drop the rest."""
         self._results, self._next_results = self._next_results, {}
         self._checks, self._next_checks = self._next_checks, {}
+        self._restored = {}
+
+    # --- keeping it between processes -----------------------------------------------------
+
+    def export(self) -> tuple[dict[tuple[str, str], LoadResult], dict[CheckKey, list[Problem]]]:
+        """What the last load used: results by (path, sha256 of the bytes), checks by key."""
+        results = {}
+        for (path, data), result in self._results.items():
+            digest = result.prompt.digest if result.prompt is not None else _sha256(data)
+            results[(path, digest)] = result
+        return results, dict(self._checks)
+
+    def restore(self, results: Mapping[tuple[str, str], LoadResult],
+                checks: Mapping[CheckKey, list[Problem]]) -> None:
+        """Results and checks written out by ``export`` (in another process, earlier)."""
+        self._restored.update(results)
+        self._checks.update(checks)
+
+
+CheckKey = tuple[str, str, str]  # (path, digest of the prompt file, partials_key)
+
+
+def _with_text(result: LoadResult, file: SourceFile) -> LoadResult:
+    """A result read back from disk, with the prompt's text decoded from its file again."""
+    from promptctl.loader import LoadResult, decode
+
+    text, _bad = decode(file.path, file.data)
+    assert result.prompt is not None
+    return LoadResult(dataclasses.replace(result.prompt, text=text or ""), result.problems)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- the JSON form of a result, for a cache kept on disk --------------------------------------
+
+
+def result_to_json(result: LoadResult) -> str:
+    prompt = result.prompt
+    data: dict[str, Any] = {"problems": [_problem_fields(p) for p in result.problems]}
+    if prompt is not None:
+        data["prompt"] = {
+            "id": prompt.id, "path": prompt.path, "form": prompt.form, "meta": prompt.meta,
+            "templates": [[t.role, t.source, t.field, t.line, t.col, t.exact, t.end_line]
+                          for t in prompt.templates],
+            "digest": prompt.digest,  # not the text: the file's bytes give it back
+            "data": prompt.document.data, "spans": prompt.document.packed(),
+        }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def result_from_json(text: str) -> LoadResult:
+    """The result ``result_to_json`` wrote; ``ValueError``/``KeyError``/``TypeError`` on
+    anything else."""
+    from promptctl.loader import LoadResult
+    from promptctl.model import Prompt, Template
+    from promptctl.yamlload import YamlDocument
+
+    data = json.loads(text)
+    problems = [_problem(fields) for fields in data["problems"]]
+    found = data.get("prompt")
+    if found is None:
+        return LoadResult(None, problems)
+    prompt = Prompt(
+        id=found["id"], path=found["path"], form=found["form"], meta=found["meta"],
+        templates=tuple(Template(*fields) for fields in found["templates"]),
+        digest=found["digest"], text="",  # set from the file when a load uses it
+        document=YamlDocument(found["data"], packed=found["spans"]),
+    )
+    return LoadResult(prompt, problems)
+
+
+def problems_to_json(problems: list[Problem]) -> str:
+    return json.dumps([_problem_fields(p) for p in problems], ensure_ascii=False)
+
+
+def problems_from_json(text: str) -> list[Problem]:
+    return [_problem(fields) for fields in json.loads(text)]
+
+
+def _problem_fields(problem: Problem) -> list[Any]:
+    return [problem.path, problem.line, problem.col, problem.severity, problem.code,
+            problem.message]
+
+
+def _problem(fields: list[Any]) -> Problem:
+    from promptctl.problems import Problem
+
+    path, line, col, severity, code, message = fields
+    return Problem(str(path), int(line), int(col), severity, str(code), str(message))
 
 
 def partials_key(partials: Mapping[str, str]) -> str:

@@ -14,7 +14,7 @@ Dates stay strings (no timestamp resolver), so the data is always JSON-serialisa
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -60,10 +60,30 @@ class Position:
 Span = tuple[int, int, int, int, int, int, str | None]
 
 
-@dataclass
 class YamlDocument:
-    data: Any
-    spans: dict[DataPath, Span] = field(default_factory=dict)
+    """The data of one document and where each of its values stands (``spans``)."""
+
+    __slots__ = ("_packed", "_spans", "data")
+
+    def __init__(self, data: Any, spans: dict[DataPath, Span] | None = None, *,
+                 packed: list[list[list[Any]]] | None = None) -> None:
+        self.data = data
+        self._spans = spans if spans is not None or packed is not None else {}
+        # Spans as [[path...], [span...]] lists (a cache read back from disk), unpacked on first
+        # use: most prompts of a large library never need a position.
+        self._packed = packed
+
+    @property
+    def spans(self) -> dict[DataPath, Span]:
+        if self._spans is None:
+            packed, self._packed = self._packed or [], None
+            self._spans = {tuple(path): tuple(span) for path, span in packed}
+        return self._spans
+
+    def packed(self) -> list[list[list[Any]]]:
+        if self._packed is not None:
+            return self._packed
+        return [[list(path), list(span)] for path, span in self.spans.items()]
 
     def position(self, path: DataPath) -> Position:
         """The nearest known position for ``path``, walking up to its parents."""
@@ -215,7 +235,7 @@ def _load_events(text: str, offset: int) -> YamlDocument | None:
         return None
     finally:
         loader.dispose()
-    return YamlDocument(data=root, spans=spans)
+    return YamlDocument(root, spans)
 
 
 def _alias_problem(line: int, col: int) -> YamlProblem:
@@ -234,7 +254,7 @@ def _load_nodes(text: str, offset: int) -> YamlDocument:
     try:
         node = loader.get_single_node()
         if node is None:
-            return YamlDocument(data=None)
+            return YamlDocument(None)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -247,7 +267,7 @@ def _load_nodes(text: str, offset: int) -> YamlDocument:
         raise YamlProblem(f"malformed YAML: {exc}", first_line, 1) from None
     finally:
         loader.dispose()
-    document = YamlDocument(data=data)
+    document = YamlDocument(data)
     _index(node, document, offset)
     return document
 

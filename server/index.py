@@ -12,6 +12,8 @@ keeps its entry from the previous index (its last good version) and is listed in
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 import time
 from collections import Counter
@@ -34,6 +36,9 @@ from promptctl.search import Hit, SearchIndex
 from promptctl.sources import MAX_FILE_BYTES, SourceFile
 from server.auth import Role, may_see
 from server.cache import Lru
+from server.store import IndexStore
+
+log = logging.getLogger("promptctl.server.index")
 
 
 @dataclass(frozen=True)
@@ -149,9 +154,13 @@ class IndexBuilder:
     """Builds indexes of one repository and ref; one builder per server, used by one thread."""
 
     def __init__(self, repo_path: Path, ref: str, *, workers: int | None = None,
-                 parallel_min: int = prefill.MIN_FILES) -> None:
+                 parallel_min: int = prefill.MIN_FILES, store: IndexStore | None = None) -> None:
         self.repo_path = repo_path
         self.ref = ref
+        self.store = store
+        # id -> digest of the search rows a kept index holds, until the first build diffs them
+        self._restored: dict[str, str] | None = None
+        self._started = False
         self.workers = prefill.worker_count() if workers is None else workers
         self.parallel_min = parallel_min
         self._load_cache = LoadCache()
@@ -188,11 +197,31 @@ class IndexBuilder:
         repo = self.open()
         commit_id = self.head(repo)
         commit = repo[commit_id]
+        first = not self._started
+        self._started = True
+        large = first and _count_blobs(repo, commit.tree) >= self.parallel_min
+        if first and large:
+            # The first build of a large library creates millions of objects that live as long
+            # as the server: the cyclic garbage collector would walk them over and over (it
+            # doubles the time of reading a kept index back), so it pauses, and afterwards
+            # leaves them out of its walks for good (gc.freeze). Reference counting still
+            # frees each of them when a reload replaces it.
+            gc.disable()
+        try:
+            return self._build(started, repo, commit_id, commit, previous, first, large)
+        finally:
+            if first and large:
+                gc.freeze()
+                gc.enable()
+
+    def _build(self, started: float, repo: Any, commit_id: str, commit: Any,
+               previous: Index | None, first: bool, large: bool) -> Index:
+        if self.store is not None and first:
+            self._restore(self.store)
         # A first build of a large library loads and checks its prompts in worker processes,
         # started before the tree is read so that their start-up overlaps with the read.
         pool = None
-        if self._load_cache.empty and self.workers > 1 and \
-                _count_blobs(repo, commit.tree) >= self.parallel_min:
+        if self._load_cache.empty and self.workers > 1 and large:
             pool = Prefill(self.workers)
         try:
             files = self._walk_commit(repo, commit.tree)
@@ -240,14 +269,34 @@ class IndexBuilder:
                      aliases=aliases, views=views, search_index=self.search_index,
                      generation=generation, errors=tuple(errors))
 
+    def _restore(self, store: IndexStore) -> None:
+        """Start from what an earlier run of this server kept (see ``server.store``)."""
+        started = time.perf_counter()
+        files = store.restore(self._load_cache)
+        self.generation, self._restored = self.search_index.alive()
+        log.info("index cache %s: %d files and %d search rows kept, read in %.0f ms",
+                 store.root, files, len(self._restored), (time.perf_counter() - started) * 1000)
+
+    def persist(self, commit: str) -> None:
+        """Keep what the build of ``commit`` computed for the next start (off the request
+        path; the search index is a file of the store already)."""
+        if self.store is not None:
+            self.store.save(self._load_cache, commit)
+
     def _index_search(self, entries: dict[str, Entry]) -> int:
         """Replace the rows of changed prompts at a new generation. Loaded prompts of unchanged
         files are the same objects from one build to the next (the load cache), so identity
-        tells what changed."""
+        tells what changed; the first build over a kept search index compares file digests."""
         old = self._indexed
-        gone = [i for i, e in old.items() if i not in entries or entries[i].prompt is not e.prompt]
-        added = [e.prompt for i, e in entries.items()
-                 if i not in old or old[i].prompt is not e.prompt]
+        if self._restored is not None:
+            kept, self._restored = self._restored, None
+            gone = [i for i, d in kept.items() if i not in entries or entries[i].prompt.digest != d]
+            added = [e.prompt for i, e in entries.items() if kept.get(i) != e.prompt.digest]
+        else:
+            gone = [i for i, e in old.items()
+                    if i not in entries or entries[i].prompt is not e.prompt]
+            added = [e.prompt for i, e in entries.items()
+                     if i not in old or old[i].prompt is not e.prompt]
         generation = self.generation + 1
         self.search_index.update(added, gone, generation=generation)
         self.generation = generation
@@ -257,7 +306,7 @@ class IndexBuilder:
     @property
     def search_index(self) -> SearchIndex:
         if self._search is None:
-            self._search = SearchIndex()
+            self._search = self.store.search_index() if self.store is not None else SearchIndex()
         return self._search
 
     def purge(self, oldest_live_generation: int) -> None:
@@ -268,6 +317,8 @@ class IndexBuilder:
     def close(self) -> None:
         if self._search is not None:
             self._search.close()
+        if self.store is not None:
+            self.store.close()
 
     def partials_at(self, commit_id: str) -> Renderer:
         """The renderer of the partials of another commit (rendering an old version)."""

@@ -241,11 +241,20 @@ class UsageStatus(BaseModel):
     failed: int
 
 
+class IndexCacheStatus(BaseModel):
+    model_config = _example(saved_commit=_COMMIT, last_error=None)
+    saved_commit: str | None = Field(description=(
+        "The commit whose parsed prompts are on disk for the next start; null until the first "
+        "index is written (just after start, in the background)."))
+    last_error: str | None
+
+
 class Ready(BaseModel):
     model_config = _example(status="ready", commit=_COMMIT, ref="main",
                             built_at=1767225600.0, age_seconds=4.2, prompts=118,
                             repo_error=None, reload_error=None, fetch_error=None,
-                            prompt_errors=[], usage=None)
+                            prompt_errors=[], usage=None,
+                            index_cache={"saved_commit": _COMMIT, "last_error": None})
     status: str = Field(description="ready, or not_ready (503) while no index is built or the "
                                     "repository is unreadable.")
     commit: str | None
@@ -259,3 +268,5 @@ class Ready(BaseModel):
     prompt_errors: list[PromptErrorOut] = Field(description=(
         "Files invalid on the branch that this caller may know of."))
     usage: UsageStatus | None
+    index_cache: IndexCacheStatus | None = Field(description=(
+        "The directory kept between runs (serve --index-cache); null when there is none."))

@@ -57,6 +57,7 @@ class Reloader:
         self._retired: list[tuple[float, Index]] = []
         self._thread: threading.Thread | None = None
         self._failed_commit: str | None = None
+        self._unsaved: str | None = None  # a built commit whose index cache is not written
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="index-reloader", daemon=True)
@@ -103,6 +104,7 @@ class Reloader:
                 result = CheckResult(None, False, f"{type(exc).__name__}: {exc}")
             for waiter in waiters:
                 waiter.set_result(result)
+            self.persist()
             self._close_retired()
             if self.on_tick is not None:
                 try:
@@ -153,7 +155,20 @@ class Reloader:
                  len(new.entries), len(new.errors), seconds * 1000)
         if self._on_reload is not None:
             self._on_reload(new, seconds)
+        self._unsaved = new.commit
         return CheckResult(new.commit, True, None)
+
+    def persist(self) -> None:
+        """Write the index cache for the last build, once its waiters have their answer."""
+        commit, self._unsaved = self._unsaved, None
+        if commit is None:
+            return
+        try:
+            self.builder.persist(commit)
+        except Exception as exc:  # a cache not written costs the next start time, no more
+            log.exception("could not write the index cache")
+            if self.builder.store is not None:
+                self.builder.store.last_error = f"{type(exc).__name__}: {exc}"
 
     def _fetch(self, remote: str) -> None:
         try:

@@ -30,6 +30,7 @@ class Settings:
     fetch_remote: str | None = None
     allow_anonymous: bool = False
     usage_db: Path | None = None  # None: usage events are not recorded
+    index_cache: Path | None = None  # a directory kept between runs (server.store); None: none
     webhook_secret: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rate_per_second: float = DEFAULT_RATE_PER_SECOND  # per key; 0 disables the limit

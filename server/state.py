@@ -13,6 +13,7 @@ from server.index import Index, IndexBuilder
 from server.ratelimit import RateLimiter
 from server.reloader import Reloader
 from server.settings import Settings
+from server.store import IndexStore
 from server.telemetry import ServerMetrics
 from server.usage import UsageEvent, UsageStore
 from server.versions import VersionResolver
@@ -58,6 +59,8 @@ class ServerState:
         if self.settings.usage_db is not None:
             self.usage = UsageStore(self.settings.usage_db)
             self.usage.start()
+        if self.settings.index_cache is not None:
+            self.builder.store = IndexStore.open(self.settings.index_cache)
         self.reloader.start()
 
     def stop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,13 @@ def register(app: typer.Typer) -> None:
 def _default_usage_db() -> Path:
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state) / "promptctl" / "usage.sqlite3"
+
+
+def _default_index_cache(repo: Path, ref: str) -> Path:
+    """One directory per repository and ref, under the user's cache directory."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    name = hashlib.sha256(f"{repo.resolve()}\0{ref}".encode()).hexdigest()[:16]
+    return Path(cache) / "promptctl" / "index" / name
 
 
 def serve(
@@ -51,6 +59,14 @@ def serve(
     rate_limit: Annotated[float, typer.Option(
         "--rate-limit", min=0, help="Requests per second per key, after a burst of twice as "
                                     "many (0: no limit).")] = 50.0,
+    index_cache: Annotated[Path | None, typer.Option(
+        "--index-cache", help="Directory where the server keeps its parsed prompts and search "
+                              "index between runs, so that a restart is quick [default: "
+                              "$XDG_CACHE_HOME/promptctl/index/<repo and ref>].",
+        file_okay=False, show_default=False)] = None,
+    no_index_cache: Annotated[bool, typer.Option(
+        "--no-index-cache", help="Keep nothing between runs: every start loads every "
+                                 "prompt.")] = False,
     webhook_secret_env: Annotated[str | None, typer.Option(
         "--webhook-secret-env", metavar="NAME",
         help="Environment variable holding the GitHub webhook secret for "
@@ -74,9 +90,12 @@ def serve(
         if not secret:
             raise UsageError(f"--webhook-secret-env {webhook_secret_env}: that environment "
                              "variable is empty or unset; export the webhook's secret in it")
-    settings = Settings(repo=resolve_root(repo), ref=ref, host=host, port=port, keys_file=keys,
+    root = resolve_root(repo)
+    cache_dir = None if no_index_cache else index_cache or _default_index_cache(root, ref)
+    settings = Settings(repo=root, ref=ref, host=host, port=port, keys_file=keys,
                         poll_seconds=poll, fetch_remote=fetch, allow_anonymous=allow_anonymous,
                         usage_db=usage_db or _default_usage_db(), webhook_secret=secret,
+                        index_cache=cache_dir,
                         rate_per_second=rate_limit, rate_burst=max(1, int(rate_limit * 2)))
     # Everything that can be refused is refused here, before the port is bound.
     check_exposure(settings)

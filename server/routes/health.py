@@ -34,6 +34,7 @@ async def readyz(state: StateDep, credentials: Credentials) -> Any:
     index = reloader.index
     ready = index is not None and reloader.repo_error is None
     usage = state.usage
+    store = state.builder.store
     body = {
         "status": "ready" if ready else "not_ready",
         "commit": index.commit if index else None,
@@ -49,6 +50,8 @@ async def readyz(state: StateDep, credentials: Credentials) -> Any:
         "usage": None if usage is None else {
             "healthy": usage.healthy, "last_error": usage.last_error, "written": usage.written,
             "dropped": usage.dropped, "failed": usage.failed},
+        "index_cache": None if store is None else {
+            "saved_commit": store.saved_commit, "last_error": store.last_error},
     }
     return JSONResponse(Ready.model_validate(body).model_dump(mode="json"),
                         status_code=200 if ready else 503)

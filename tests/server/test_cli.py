@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.conftest import GIT_ENV, ROOT, CliRunner
+from tests.conftest import GIT_ENV, ROOT, CliRunner, git
+from tests.server.conftest import commit_files, prompt
 
 STARTUP_SECONDS = 30.0
 
@@ -31,8 +33,15 @@ def free_port() -> int:
 
 @contextmanager
 def serving(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    # The default --index-cache is under $XDG_CACHE_HOME: a directory of the test's own.
+    with tempfile.TemporaryDirectory() as cache_home, _serving(cache_home, *args) as running:
+        yield running
+
+
+@contextmanager
+def _serving(cache_home: str, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
-    env = {**os.environ, **GIT_ENV, "NO_COLOR": "1"}
+    env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", "XDG_CACHE_HOME": cache_home}
     proc = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--port", str(port),
                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)
@@ -147,3 +156,39 @@ def test_committed_openapi_document_is_current(cli: CliRunner) -> None:
     document = json.loads(result.stdout)
     assert document["info"]["title"] == "Prompt Engine read API"
     assert list(document) == sorted(document)
+
+
+def test_serve_keeps_its_index_between_runs(library_repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "index-cache"
+    args = ("--repo", str(library_repo), "--usage-db", str(tmp_path / "u.sqlite3"),
+            "--index-cache", str(cache), "--poll", "0")
+    with serving(*args) as (url, proc):
+        assert httpx.get(f"{url}/api/v1/prompts/demo/farewell").status_code == 200
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{url}/readyz").json()["index_cache"]["saved_commit"] is None:
+            assert time.monotonic() < deadline, "the index cache was never written"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert (cache / "loaded.sqlite3").is_file()
+    assert (cache / "search.sqlite3").is_file()
+    # While it was down: farewell removed, greeting renamed.
+    commit_files(library_repo, {"prompts/demo/greet.prompt.md":
+                                prompt(title="Salutation", extra="\naliases: [hello]")})
+    (library_repo / "prompts/demo/farewell.prompt.md").unlink()
+    git(library_repo, "commit", "-qam", "remove farewell")
+    with serving(*args) as (url, proc), httpx.Client(base_url=url) as client:
+        assert client.get("/api/v1/prompts/demo/farewell").status_code == 404
+        assert client.get("/api/v1/prompts/hello").json()["title"] == "Salutation"
+        found = client.get("/api/v1/search", params={"q": "salutation"}).json()
+        assert [hit["id"] for hit in found["hits"]] == ["demo/greet"]
+        found = client.get("/api/v1/search", params={"q": "farewell"}).json()
+        assert found["hits"] == []
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=15)
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    kept = [line["message"] for line in lines if "index cache" in line.get("message", "")]
+    assert len(kept) == 1
+    assert " 5 files and 5 search rows kept" in kept[0]
+    assert "Traceback" not in err

@@ -3,11 +3,14 @@ from scratch; the search copy is updated, not rebuilt."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from promptctl.library import Library
 from promptctl.loadcache import LoadCache
 from promptctl.search import SearchIndex
 from promptctl.sources import GitTreeSource
-from server.index import IndexBuilder
+from server.index import Index, IndexBuilder
+from server.store import IndexStore
 from tests.conftest import RepoFactory, git
 from tests.server.conftest import LIBRARY, commit_files, prompt
 
@@ -152,4 +155,92 @@ def test_small_first_builds_stay_in_one_process(make_repo: RepoFactory) -> None:
     builder = IndexBuilder(repo, "main", workers=2)  # default threshold: far above 5 files
     builder.build()
     assert builder._load_cache.misses == len(LIBRARY)
+    builder.close()
+
+
+def _kept_builder(repo: Path, cache: Path) -> IndexBuilder:
+    store = IndexStore.open(cache)
+    assert store is not None
+    return IndexBuilder(repo, "main", store=store)
+
+
+def _search_ids(index: Index, query: str) -> list[str]:
+    return [h.id for h in index.search(query, limit=50, allowed=None)]
+
+
+def test_a_restart_reuses_the_kept_index_and_catches_up_with_new_commits(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    repo = make_repo({**LIBRARY, "prompts/_partials/sign.md": "-- {{ name }}",
+                      "prompts/demo/broken.prompt.md": prompt(body="Hi {{ nobody }}")})
+    cache = tmp_path / "cache"
+    first_builder = _kept_builder(repo, cache)
+    first = first_builder.build()
+    queries = ("greeting", "farewell", "runbook", "zanzibar")
+    first_hits = {query: _search_ids(first, query) for query in queries}
+    first_builder.persist(first.commit)
+    first_builder.close()
+
+    # Same commit: nothing is loaded or checked again, and the answers are the same.
+    again_builder = _kept_builder(repo, cache)
+    again = again_builder.build()
+    assert again_builder._load_cache.misses == 0
+    assert sorted(again.entries) == sorted(first.entries)
+    assert [(e.path, e.problems) for e in again.errors] == [
+        (e.path, e.problems) for e in first.errors]
+    assert {query: _search_ids(again, query) for query in queries} == first_hits
+    assert first_hits["farewell"] == ["demo/farewell"]
+    again_builder.persist(again.commit)
+    again_builder.close()
+
+    # Commits while the server was down: one prompt changed, one removed, one added.
+    commit_files(repo, {
+        "prompts/demo/greet.prompt.md": prompt(title="Salutation", extra="\naliases: [hello]"),
+        "prompts/ops/pager.prompt.md": prompt(title="Pager duty"),
+    })
+    (repo / "prompts/demo/farewell.prompt.md").unlink()
+    git(repo, "commit", "-qam", "remove farewell")
+    later_builder = _kept_builder(repo, cache)
+    later = later_builder.build()
+    assert later_builder._load_cache.misses == 2  # the changed and the new file
+    fresh_builder = IndexBuilder(repo, "main")
+    fresh = fresh_builder.build()
+    assert sorted(later.entries) == sorted(fresh.entries)
+    assert later.entries["demo/greet"].prompt.title == "Salutation"
+    for query in ("greeting", "salutation", "farewell", "pager", "runbook", "zanzibar"):
+        assert _search_ids(later, query) == _search_ids(fresh, query), query
+    assert _search_ids(later, "farewell") == []
+    # Reloads after the restart work on the generations it continued from.
+    commit_files(repo, {"prompts/ops/pager.prompt.md": prompt(title="Pager rota")})
+    reloaded = later_builder.build(later)
+    assert _search_ids(reloaded, "rota") == ["ops/pager"]
+    assert _search_ids(later, "rota") == []
+    later_builder.close()
+    fresh_builder.close()
+
+
+def test_a_kept_index_is_used_by_one_server_and_only_by_the_same_code(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    repo = make_repo(LIBRARY)
+    cache = tmp_path / "cache"
+    holder = IndexStore.open(cache)
+    assert holder is not None
+    assert IndexStore.open(cache) is None  # locked by the first
+    builder = IndexBuilder(repo, "main", store=holder)
+    builder.persist(builder.build().commit)
+    builder.close()
+    # Written by other code: everything is dropped, and the build loads every file.
+    (cache / "version").write_text("older promptctl", encoding="utf-8")
+    builder = _kept_builder(repo, cache)
+    builder.persist(builder.build().commit)
+    assert builder._load_cache.misses == len(LIBRARY)
+    builder.close()
+    # Damaged files are not trusted: they are replaced and the index is built from the files.
+    (cache / "loaded.sqlite3").write_bytes(b"not a database" * 100)
+    (cache / "search.sqlite3").write_bytes(b"not a database either" * 100)
+    for name in ("loaded.sqlite3-wal", "search.sqlite3-wal"):
+        (cache / name).unlink(missing_ok=True)
+    builder = _kept_builder(repo, cache)
+    index = builder.build()
+    assert builder._load_cache.misses == len(LIBRARY)
+    assert _search_ids(index, "runbook") == ["ops/runbook"]
     builder.close()
