@@ -22,11 +22,14 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,23 +142,31 @@ def whoosh_figures(docs: list[dict[str, str]]) -> dict[str, float] | None:
 # --- the run --------------------------------------------------------------------------------------
 
 
-def start_server(repo: Path, port: int, keys: Path, work: Path,
-                 cache: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
+@contextmanager
+def served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
+           token: str) -> Iterator[tuple[httpx.Client, float]]:
+    """`promptctl serve` over ``repo``, a client with ``token``, and the seconds it took to be
+    ready; the server is stopped on the way out."""
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
                              "--port", str(port), "--keys", str(keys), "--poll", "0",
                              "--rate-limit", "0", "--usage-db", str(work / "usage.sqlite3"),
                              "--index-cache", str(cache)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
-
-
-def wait_ready(client: httpx.Client) -> None:
-    while True:
-        try:
-            if client.get("/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.02)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            while True:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            yield client, time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def run(corpora: Path, count: int) -> dict[str, Any]:
@@ -175,82 +186,66 @@ def run(corpora: Path, count: int) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cache = work / "index-cache"  # empty: the first start is a cold one
-    started = time.perf_counter()
-    server = start_server(repo, port, keys, work, cache)
-    try:
-        with httpx.Client(base_url=url, timeout=30,
-                          headers={"Authorization": f"Bearer {reader}"}) as client:
-            wait_ready(client)
-            figures["cold_start_s"] = time.perf_counter() - started
-            log(f"cold start to ready (nothing kept yet): {figures['cold_start_s']:.2f} s "
-                "(target 3 s)")
-            # The server writes its index cache in the background after the first build; let
-            # it finish so that it does not share the CPU with the measurements below.
-            while client.get("/readyz").json()["index_cache"]["saved_commit"] is None:
-                time.sleep(0.1)
-            log(f"index cache written {time.perf_counter() - started:.1f} s after start")
-            ids = [p["id"] for p in client.get("/api/v1/prompts", params={"limit": 200}
-                                               ).json()["items"]]
-            get_paths = [f"/api/v1/prompts/{i}" for i in ids]
-            # Search as you type: every prefix of each query, as a client sends them.
-            typed = [q[:n] for q in QUERIES for n in range(2, len(q) + 1)]
-            search_paths = [f"/api/v1/search?q={q}" for q in typed]
-            auth = {"Authorization": f"Bearer {admin}"}
-            client.headers.update(auth)
-            start = time.perf_counter()
-            quiet = client.post("/api/v1/admin/refresh").json()
-            log(f"refresh without a change: {(time.perf_counter() - start) * 1000:.0f} ms "
-                f"(changed={quiet['changed']})")
-            # Reload after a one-prompt commit, with load running from another process.
-            target = next((repo / "prompts").rglob("*.prompt.md"))
-            target.write_text(target.read_text(encoding="utf-8").replace(
-                "version: 1.0.0", "version: 1.0.1"), encoding="utf-8")
-            git(repo, "commit", "-qam", "one prompt changed")
-            pool = subprocess.Popen([sys.executable, __file__, "--load", url, "--clients", "4",
-                                     "--seconds", "3"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, text=True)
-            assert pool.stdin is not None
-            pool.stdin.write(json.dumps([reader, get_paths]))
-            pool.stdin.close()
-            time.sleep(1.0)
-            start = time.perf_counter()
-            refreshed = client.post("/api/v1/admin/refresh").json()
-            figures["reload_ms"] = (time.perf_counter() - start) * 1000
-            assert pool.stdout is not None
-            during = json.loads(pool.stdout.read())
-            pool.wait()
-            figures["reload_failed_requests"] = during["errors"]
-            log(f"reload after a one-prompt commit: {figures['reload_ms']:.0f} ms (target 200 "
-                f"ms), changed={refreshed['changed']}, failed requests while reloading: "
-                f"{during['errors']} of {during['requests']}")
-            for kind, paths, target_p95 in (("search", search_paths, 5.0),
-                                            ("get", get_paths, 3.0)):
-                single = load_process(url, reader, paths, 1, 3.0)
-                figures[f"{kind}_p95_ms_one_client"] = single["p95_ms"]
-                log(f"one client, {kind}: p95 {single['p95_ms']:.2f} ms (target "
-                    f"{target_p95:g} ms)")
-            for kind, paths, rate in (("search", search_paths, 500), ("get", get_paths, 1000)):
-                many = load_process(url, reader, paths, 16, 5.0)
-                figures[f"{kind}_per_second_16_clients"] = many["per_second"]
-                figures[f"{kind}_p95_ms_16_clients"] = many["p95_ms"]
-                log(f"16 clients, {kind}: {many['per_second']:.0f}/s (target {rate}), p95 "
-                    f"{many['p95_ms']:.1f} ms (target 50 ms), errors {many['errors']}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with served(repo, port, keys, work, cache, reader) as (client, seconds):
+        figures["cold_start_s"] = seconds
+        log(f"cold start to ready (nothing kept yet): {figures['cold_start_s']:.2f} s "
+            "(target 3 s)")
+        # The server writes its index cache in the background after the first build; let
+        # it finish so that it does not share the CPU with the measurements below.
+        ready_at = time.perf_counter()
+        while client.get("/readyz").json()["index_cache"]["saved_commit"] is None:
+            time.sleep(0.1)
+        log(f"index cache written {time.perf_counter() - ready_at:.1f} s after ready")
+        ids = [p["id"] for p in client.get("/api/v1/prompts", params={"limit": 200}
+                                           ).json()["items"]]
+        get_paths = [f"/api/v1/prompts/{i}" for i in ids]
+        # Search as you type: every prefix of each query, as a client sends them.
+        typed = [q[:n] for q in QUERIES for n in range(2, len(q) + 1)]
+        search_paths = [f"/api/v1/search?q={q}" for q in typed]
+        auth = {"Authorization": f"Bearer {admin}"}
+        client.headers.update(auth)
+        start = time.perf_counter()
+        quiet = client.post("/api/v1/admin/refresh").json()
+        log(f"refresh without a change: {(time.perf_counter() - start) * 1000:.0f} ms "
+            f"(changed={quiet['changed']})")
+        # Reload after a one-prompt commit, with load running from another process.
+        target = next((repo / "prompts").rglob("*.prompt.md"))
+        target.write_text(target.read_text(encoding="utf-8").replace(
+            "version: 1.0.0", "version: 1.0.1"), encoding="utf-8")
+        git(repo, "commit", "-qam", "one prompt changed")
+        pool = subprocess.Popen([sys.executable, __file__, "--load", url, "--clients", "4",
+                                 "--seconds", "3"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        assert pool.stdin is not None
+        pool.stdin.write(json.dumps([reader, get_paths]))
+        pool.stdin.close()
+        time.sleep(1.0)
+        start = time.perf_counter()
+        refreshed = client.post("/api/v1/admin/refresh").json()
+        figures["reload_ms"] = (time.perf_counter() - start) * 1000
+        assert pool.stdout is not None
+        during = json.loads(pool.stdout.read())
+        pool.wait()
+        figures["reload_failed_requests"] = during["errors"]
+        log(f"reload after a one-prompt commit: {figures['reload_ms']:.0f} ms (target 200 "
+            f"ms), changed={refreshed['changed']}, failed requests while reloading: "
+            f"{during['errors']} of {during['requests']}")
+        for kind, paths, target_p95 in (("search", search_paths, 5.0),
+                                        ("get", get_paths, 3.0)):
+            single = load_process(url, reader, paths, 1, 3.0)
+            figures[f"{kind}_p95_ms_one_client"] = single["p95_ms"]
+            log(f"one client, {kind}: p95 {single['p95_ms']:.2f} ms (target "
+                f"{target_p95:g} ms)")
+        for kind, paths, rate in (("search", search_paths, 500), ("get", get_paths, 1000)):
+            many = load_process(url, reader, paths, 16, 5.0)
+            figures[f"{kind}_per_second_16_clients"] = many["per_second"]
+            figures[f"{kind}_p95_ms_16_clients"] = many["p95_ms"]
+            log(f"16 clients, {kind}: {many['per_second']:.0f}/s (target {rate}), p95 "
+                f"{many['p95_ms']:.1f} ms (target 50 ms), errors {many['errors']}")
     # A restart over the cache the first run kept (the commit above is already in it).
-    started = time.perf_counter()
-    server = start_server(repo, port, keys, work, cache)
-    try:
-        with httpx.Client(base_url=url, timeout=30,
-                          headers={"Authorization": f"Bearer {reader}"}) as client:
-            wait_ready(client)
-            figures["restart_s"] = time.perf_counter() - started
-            log(f"restart to ready with the index cache: {figures['restart_s']:.2f} s "
-                "(target 3 s)")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with served(repo, port, keys, work, cache, reader) as (client, seconds):
+        figures["restart_s"] = seconds
+        log(f"restart to ready with the index cache: {figures['restart_s']:.2f} s (target 3 s)")
     docs = []
     for path in sorted((repo / "prompts").rglob("*.prompt.md")):
         text = path.read_text(encoding="utf-8")
@@ -263,6 +258,7 @@ def run(corpora: Path, count: int) -> dict[str, Any]:
         figures.update({f"whoosh_{k}": v for k, v in whoosh.items()})
         log(f"whoosh, same {len(docs):,} prompts: indexing {whoosh['index_s']:.1f} s, query p95 "
             f"{whoosh['query_p95_ms']:.1f} ms (seed requirement: search p95 under 200 ms)")
+    shutil.rmtree(work, ignore_errors=True)
     return figures
 
 
