@@ -222,11 +222,17 @@ class IndexBuilder:
         # started before the tree is read so that their start-up overlaps with the read.
         pool = None
         if self._load_cache.empty and self.workers > 1 and large:
-            pool = Prefill(self.workers)
+            pool = _start_workers(self.workers)
         try:
             files = self._walk_commit(repo, commit.tree)
             if pool is not None:
-                pool.fill(self._load_cache, files)
+                try:
+                    pool.fill(self._load_cache, files)
+                except Exception as exc:
+                    # Workers that die are a slower start, not a failed one: what they
+                    # finished is in the cache, and Library.load does the rest here.
+                    log.warning("worker processes failed (%s: %s); loading in the server "
+                                "process", type(exc).__name__, exc)
         finally:
             if pool is not None:
                 pool.close()
@@ -401,6 +407,15 @@ class IndexBuilder:
                 walked.append((SourceFile(rel, b"", "special"), None))
         fresh[key] = walked
         return walked
+
+
+def _start_workers(workers: int) -> Prefill | None:
+    try:
+        return Prefill(workers)
+    except Exception as exc:  # no processes here (limits, no semaphores): one process then
+        log.warning("cannot start worker processes (%s: %s); loading in the server process",
+                    type(exc).__name__, exc)
+        return None
 
 
 def _count_blobs(repo: Any, tree: Any) -> int:

@@ -3,6 +3,8 @@ from scratch; the search copy is updated, not rebuilt."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from promptctl.library import Library
@@ -11,7 +13,7 @@ from promptctl.search import SearchIndex
 from promptctl.sources import GitTreeSource
 from server.index import Index, IndexBuilder
 from server.store import IndexStore
-from tests.conftest import RepoFactory, git
+from tests.conftest import ROOT, RepoFactory, git
 from tests.server.conftest import LIBRARY, commit_files, prompt
 
 
@@ -244,3 +246,31 @@ def test_a_kept_index_is_used_by_one_server_and_only_by_the_same_code(
     assert builder._load_cache.misses == len(LIBRARY)
     assert _search_ids(index, "runbook") == ["ops/runbook"]
     builder.close()
+
+
+def test_a_first_build_without_working_worker_processes_loads_in_process(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    """Workers that cannot start (here: their interpreter does not exist) cost time only."""
+    repo = make_repo(_mixed_library())
+    script = tmp_path / "build.py"
+    script.write_text(
+        "import logging, multiprocessing, sys\n"
+        "from pathlib import Path\n"
+        "from server.index import IndexBuilder\n"
+        "if __name__ == '__main__':\n"
+        "    logging.basicConfig(level=logging.WARNING)\n"
+        "    multiprocessing.set_executable(str(Path(sys.argv[2]) / 'no-such-python'))\n"
+        "    builder = IndexBuilder(Path(sys.argv[1]), 'main', workers=2, parallel_min=1)\n"
+        "    index = builder.build()\n"
+        "    print(len(index.entries), len(index.errors), builder._load_cache.misses)\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(repo), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    serial = IndexBuilder(repo, "main", workers=1)
+    expected = serial.build()
+    serial.close()
+    entries, errors, misses = map(int, done.stdout.split())
+    assert (entries, errors) == (len(expected.entries), len(expected.errors))
+    assert misses == entries + 5  # every prompt file loaded in the process itself
+    assert "loading in the server process" in done.stderr
