@@ -11,7 +11,7 @@ from promptctl import config as config_module
 from promptctl.config import Config
 from promptctl.errors import InvalidPrompt, PromptNotFound
 from promptctl.loadcache import LoadCache
-from promptctl.loader import decode, load_prompt, refusal
+from promptctl.loader import load_prompt, read_partial
 from promptctl.model import (
     MD_SUFFIX,
     PROMPTS_DIR,
@@ -70,11 +70,7 @@ class Library:
         name = path[len(PROMPTS_DIR) + 1 :]
         if is_partial_path(path):
             self.files_checked += 1
-            refused = refusal(file)
-            if refused:
-                self.problems.append(refused)
-                return
-            text, bad = decode(path, file.data)
+            text, bad = read_partial(file)
             if bad or text is None:
                 self.problems.extend([bad] if bad else [])
                 return

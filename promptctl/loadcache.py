@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promptctl.loader import LoadResult
+    from promptctl.model import Prompt
     from promptctl.problems import Problem
     from promptctl.sources import SourceFile
 
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 class LoadCache:
     """Pass the same instance to successive ``Library.load`` calls of one repository.
 
-    Files are known by path and the SHA-256 of their bytes, so that the cache can be written out
-    and read back by another process (``export``/``restore``; the server keeps it on disk).
+    ``export`` and ``restore`` hand its contents to another process (the server keeps them on
+    disk), where files are known by path and the SHA-256 of their bytes.
     """
 
     def __init__(self) -> None:
@@ -106,6 +107,11 @@ class LoadCache:
 
 
 CheckKey = tuple[str, str, str]  # (path, digest of the prompt file, partials_key)
+
+
+def check_key(prompt: Prompt, partials_fingerprint: str) -> CheckKey:
+    """What a prompt's checks depend on: its file (path and digest) and the partials."""
+    return (prompt.path, prompt.digest, partials_fingerprint)
 
 
 def _with_text(result: LoadResult, file: SourceFile) -> LoadResult:

@@ -80,6 +80,14 @@ def decode(path: str, data: bytes) -> tuple[str | None, Problem | None]:
     return text.removeprefix("\ufeff"), None
 
 
+def read_partial(file: SourceFile) -> tuple[str | None, Problem | None]:
+    """A partial's text, or the problem that keeps it out of the library."""
+    refused = refusal(file)
+    if refused:
+        return None, refused
+    return decode(file.path, file.data)
+
+
 def check_path(path: str) -> list[Problem]:
     """Id and file-name rules: lowercase segments of [a-z0-9-], no spaces, '..' or ':'."""
     prompt_id = prompt_id_for(path)

@@ -21,8 +21,8 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
-from promptctl.loadcache import LoadCache, partials_key
-from promptctl.loader import LoadResult, decode, load_prompt, refusal
+from promptctl.loadcache import LoadCache, check_key, partials_key
+from promptctl.loader import LoadResult, load_prompt, read_partial
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, is_partial_path
 from promptctl.problems import Problem
 from promptctl.sources import SourceFile
@@ -54,8 +54,8 @@ def partials_of(files: Sequence[SourceFile]) -> dict[str, str]:
     """The partials ``Library.load`` will find among ``files``: name under prompts/ -> text."""
     found: dict[str, str] = {}
     for file in files:
-        if is_partial_path(file.path) and refusal(file) is None:
-            text, _bad = decode(file.path, file.data)
+        if is_partial_path(file.path):
+            text, _bad = read_partial(file)
             if text is not None:
                 found[file.path[len(PROMPTS_DIR) + 1 :]] = text
     return found
@@ -64,17 +64,17 @@ def partials_of(files: Sequence[SourceFile]) -> dict[str, str]:
 class Prefill:
     """A pool of worker processes, started ahead of the work; close it when done."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or worker_count()
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         # Start every worker now, so that their imports overlap with the caller's Git reads.
         for _ in range(self.workers):
             self._pool.submit(_ready)
 
-    def fill(self, cache: LoadCache, files: Sequence[SourceFile]) -> int:
+    def fill(self, cache: LoadCache, files: Sequence[SourceFile]) -> None:
         """Load and check the prompt files ``cache`` does not know, and seed ``cache`` with
-        the results; returns how many files the workers did."""
+        the results."""
         partials = partials_of(files)
         todo = [f for f in files if is_prompt_file(f) and not cache.has(f)]
         chunks: dict[Future[list[tuple[LoadResult, list[Problem] | None]]],
@@ -82,22 +82,15 @@ class Prefill:
         for start in range(0, len(todo), CHUNK_FILES):
             chunk = todo[start : start + CHUNK_FILES]
             chunks[self._pool.submit(_load_and_check, chunk, partials)] = chunk
-        checks_of = _checks_for(partials)
+        fingerprint = partials_key(partials)
         for future in as_completed(chunks):
             for file, (result, checks) in zip(chunks[future], future.result(), strict=True):
                 cache.seed(file, result)
                 if result.prompt is not None and checks is not None:
-                    cache.seed_checks(checks_of.key(result.prompt), checks)
-        return len(todo)
+                    cache.seed_checks(check_key(result.prompt, fingerprint), checks)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def __enter__(self) -> Prefill:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
 
 # --- in the workers ---------------------------------------------------------------------------

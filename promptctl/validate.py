@@ -18,7 +18,7 @@ from jinja2 import nodes
 
 from promptctl import inputs as inputs_module
 from promptctl.errors import InputError
-from promptctl.loadcache import LoadCache, partials_key
+from promptctl.loadcache import CheckKey, LoadCache, check_key, partials_key
 from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
 from promptctl.render import includes, referenced_names
@@ -118,8 +118,8 @@ class PromptChecks:
         self.partials = _Partials(partials, self.env)
         self.fingerprint = partials_key(partials)
 
-    def key(self, prompt: Prompt) -> tuple[str, str, str]:
-        return (prompt.path, prompt.digest, self.fingerprint)
+    def key(self, prompt: Prompt) -> CheckKey:
+        return check_key(prompt, self.fingerprint)
 
     def __call__(self, prompt: Prompt) -> list[Problem]:
         return _check_prompt(prompt, self.env, self.partials)

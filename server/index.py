@@ -199,8 +199,8 @@ class IndexBuilder:
         commit = repo[commit_id]
         first = not self._started
         self._started = True
-        large = first and _count_blobs(repo, commit.tree) >= self.parallel_min
-        if first and large:
+        large_first = first and _count_blobs(repo, commit.tree) >= self.parallel_min
+        if large_first:
             # The first build of a large library creates millions of objects that live as long
             # as the server: the cyclic garbage collector would walk them over and over (it
             # doubles the time of reading a kept index back), so it pauses, and afterwards
@@ -208,20 +208,20 @@ class IndexBuilder:
             # frees each of them when a reload replaces it.
             gc.disable()
         try:
-            return self._build(started, repo, commit_id, commit, previous, first, large)
+            return self._build(started, repo, commit_id, commit, previous, first, large_first)
         finally:
-            if first and large:
+            if large_first:
                 gc.freeze()
                 gc.enable()
 
     def _build(self, started: float, repo: Any, commit_id: str, commit: Any,
-               previous: Index | None, first: bool, large: bool) -> Index:
+               previous: Index | None, first: bool, large_first: bool) -> Index:
         if self.store is not None and first:
             self._restore(self.store)
         # A first build of a large library loads and checks its prompts in worker processes,
         # started before the tree is read so that their start-up overlaps with the read.
         pool = None
-        if self._load_cache.empty and self.workers > 1 and large:
+        if self._load_cache.empty and self.workers > 1 and large_first:
             pool = _start_workers(self.workers)
         try:
             files = self._walk_commit(repo, commit.tree)
