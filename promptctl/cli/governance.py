@@ -38,7 +38,7 @@ def check(
     repo: RepoOption = None,
 ) -> None:
     """Check a pull request against the version and lifecycle rules (exit 1 on a violation)."""
-    from promptctl.cli.output import console, print_json, print_plain, print_problems
+    from promptctl.cli.output import print_json, print_plain, print_problems, verdict
     from promptctl.lifecycle import check as run_check
     from promptctl.repository import resolve_root
 
@@ -52,11 +52,11 @@ def check(
         for line in _change_lines(result):
             print_plain(line)
         if result.ok:
-            console.print(f"ok: {len(result.changes)} changed prompt(s) follow the version and "
-                          "lifecycle rules", style="green", markup=False)
+            verdict(f"ok: {len(result.changes)} changed prompt(s) follow the version and "
+                    "lifecycle rules", ok=True)
         else:
-            console.print(f"{len(result.violations)} violation(s) in {len(result.changes)} "
-                          "changed prompt(s)", style="red", markup=False)
+            verdict(f"{len(result.violations)} violation(s) in {len(result.changes)} changed "
+                    "prompt(s)", ok=False)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -102,7 +102,7 @@ def approvals(
 ) -> None:
     """Check that every changed prompt has the approvals its owners and scope require."""
     from promptctl import approvals as approvals_module
-    from promptctl.cli.output import console, print_json, print_plain
+    from promptctl.cli.output import print_json, print_plain, verdict
     from promptctl.errors import UsageError
     from promptctl.lifecycle import check as run_check
     from promptctl.repository import resolve_root
@@ -124,22 +124,19 @@ def approvals(
     if as_json:
         print_json(report.as_dict())
     elif report.blocked is not None:
-        console.print(f"approvals cannot be counted: {report.blocked}", style="red",
-                      markup=False)
+        verdict(f"approvals cannot be counted: {report.blocked}", ok=False)
     else:
         for requirement in report.requirements:
-            mark, style = ("ok", "green") if requirement.ok else ("MISSING", "red")
-            console.print(f"{mark}: {requirement.summary(report.author)}", style=style,
-                          markup=False)
+            mark = "ok" if requirement.ok else "MISSING"
+            verdict(f"{mark}: {requirement.summary(report.author)}", ok=requirement.ok)
         lacking = sum(1 for r in report.requirements if not r.ok)
         if not report.requirements:
-            console.print("no prompt changed: no owner approvals needed", style="green",
-                          markup=False)
+            verdict("no prompt changed: no owner approvals needed", ok=True)
         elif lacking:
-            console.print(f"{lacking} of {len(report.requirements)} changed prompt(s) lack "
-                          "approvals", style="red", markup=False)
+            verdict(f"{lacking} of {len(report.requirements)} changed prompt(s) lack approvals",
+                    ok=False)
         else:
-            console.print(f"all {len(report.requirements)} changed prompt(s) have their "
-                          "approvals", style="green", markup=False)
+            verdict(f"all {len(report.requirements)} changed prompt(s) have their approvals",
+                    ok=True)
     if not report.ok:
         raise typer.Exit(1)

@@ -34,6 +34,11 @@ def print_problems(problems: Iterable[Problem], *, github: bool = False) -> None
             console.print(problem.format_text(), style=style, markup=False)
 
 
+def verdict(text: str, *, ok: bool) -> None:
+    """A command's closing line: green when all is well, red otherwise."""
+    console.print(text, style="green" if ok else "red", markup=False)
+
+
 def error(message: str) -> None:
     err_console.print(f"error: {message}", style="red", markup=False)
 

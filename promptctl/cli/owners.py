@@ -134,7 +134,7 @@ def codeowners(
     from rich.text import Text
 
     from promptctl import codeowners as codeowners_module
-    from promptctl.cli.output import console, error
+    from promptctl.cli.output import console, error, verdict
     from promptctl.library import Library
     from promptctl.repository import resolve_root
 
@@ -143,7 +143,7 @@ def codeowners(
     _print_problems(update.problems)
     if check:
         if not update.stale:
-            console.print(f"{update.path} is up to date", style="green", markup=False)
+            verdict(f"{update.path} is up to date", ok=True)
             return
         for line in update.diff().splitlines():
             style = ("green" if line.startswith("+") else "red" if line.startswith("-")
