@@ -1,4 +1,4 @@
-"""Loading and checking many prompts over several processes, to fill a ``LoadCache`` fast.
+"""Reading, loading and checking many prompts over several processes, to fill a ``LoadCache`` fast.
 
 Loading a prompt (YAML, schema) and checking it (template parsing, inputs, tests) costs a few
 hundred microseconds of pure Python, so a library of 10,000 prompts takes seconds on one core.
@@ -8,30 +8,41 @@ with the answers and then runs the ordinary ``Library.load``, which finds every 
 done. The library that comes out is the one a single process would have built: the only code
 that decides anything is the same ``load_prompt`` and ``PromptChecks``.
 
-Workers are spawned, not forked: the server builds its first index on a thread while others
-run, and a forked child would inherit their locks. A spawned worker imports the loader on
-start (about a third of a second), so ``Prefill`` is started before the caller reads Git and the
-import overlaps with that read.
+Workers read their files' blobs from the repository themselves, given the blob ids of the tree,
+so the caller only walks tree objects and the blob reads are spread over the workers too.
+
+Workers are forked where that is safe (Linux, and this process runs a single thread: the server
+starts them before anything else, so they start at once and need no imports) and spawned
+otherwise: a forked child of a process with other threads would inherit their locks. A spawned
+worker imports the loader on start (about a third of a second), so the pool is started before
+the caller reads Git and the imports overlap with that read.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
 
 from promptctl.loadcache import LoadCache, check_key, partials_key
 from promptctl.loader import LoadResult, load_prompt, read_partial
-from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, is_partial_path
+from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt, is_partial_path
 from promptctl.problems import Problem
-from promptctl.sources import SourceFile
+from promptctl.sources import SourceFile, blob_file
 from promptctl.validate import PromptChecks
 
 # Below this many files to load, one process is faster than starting workers.
 MIN_FILES = 1500
 CHUNK_FILES = 200
 MAX_WORKERS = 8
+
+BlobKey = tuple[str, str]  # (path in the repository, blob id)
+_Done = tuple[SourceFile, LoadResult, list[Problem] | None]
 
 
 def worker_count() -> int:
@@ -43,11 +54,10 @@ def worker_count() -> int:
     return max(1, min(cpus, MAX_WORKERS))
 
 
-def is_prompt_file(file: SourceFile) -> bool:
-    """A regular file that ``Library.load`` hands to ``load_prompt``."""
-    name = file.path[len(PROMPTS_DIR) + 1 :]
-    return (file.kind == "file" and file.path.endswith((MD_SUFFIX, YAML_SUFFIX))
-            and "/" in name and not is_partial_path(file.path))
+def is_prompt_path(path: str) -> bool:
+    """A path ``Library.load`` hands to ``load_prompt`` when it is a regular file."""
+    name = path[len(PROMPTS_DIR) + 1 :]
+    return path.endswith((MD_SUFFIX, YAML_SUFFIX)) and "/" in name and not is_partial_path(path)
 
 
 def partials_of(files: Sequence[SourceFile]) -> dict[str, str]:
@@ -61,33 +71,57 @@ def partials_of(files: Sequence[SourceFile]) -> dict[str, str]:
     return found
 
 
-class Prefill:
-    """A pool of worker processes, started ahead of the work; close it when done."""
+def start_method() -> str:
+    """"fork" where it is safe and faster, else "spawn" (see the module's docstring)."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
-    def __init__(self, workers: int) -> None:
+
+class Prefill:
+    """A pool of worker processes for one fill: ``start`` it, ``collect`` it, ``close`` it."""
+
+    def __init__(self, workers: int, repo_path: Path) -> None:
         self.workers = workers
-        context = multiprocessing.get_context("spawn")
+        self.repo_path = repo_path
+        self.method = start_method()
+        context = multiprocessing.get_context(self.method)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        # Start every worker now, so that their imports overlap with the caller's Git reads.
+        self._chunks: dict[Future[list[_Done]], list[BlobKey]] = {}
+        self._fingerprint = ""
+        # Start every worker now (a fork happens here, before any other thread exists), so that
+        # a spawned worker's imports overlap with the caller's reading of the tree.
         for _ in range(self.workers):
             self._pool.submit(_ready)
 
-    def fill(self, cache: LoadCache, files: Sequence[SourceFile]) -> None:
-        """Load and check the prompt files ``cache`` does not know, and seed ``cache`` with
-        the results."""
-        partials = partials_of(files)
-        todo = [f for f in files if is_prompt_file(f) and not cache.has(f)]
-        chunks: dict[Future[list[tuple[LoadResult, list[Problem] | None]]],
-                     list[SourceFile]] = {}
-        for start in range(0, len(todo), CHUNK_FILES):
-            chunk = todo[start : start + CHUNK_FILES]
-            chunks[self._pool.submit(_load_and_check, chunk, partials)] = chunk
-        fingerprint = partials_key(partials)
-        for future in as_completed(chunks):
-            for file, (result, checks) in zip(chunks[future], future.result(), strict=True):
+    def start(self, blobs: Sequence[BlobKey], partials: Mapping[str, str]) -> None:
+        """Hand the workers ``blobs`` (prompt files by path and blob id) in chunks."""
+        self._fingerprint = partials_key(partials)
+        repo = str(self.repo_path)
+        for first in range(0, len(blobs), CHUNK_FILES):
+            chunk = list(blobs[first : first + CHUNK_FILES])
+            future = self._pool.submit(_read_load_check, repo, chunk, dict(partials))
+            self._chunks[future] = chunk
+
+    def collect(self, cache: LoadCache,
+                clean: Callable[[list[Prompt]], None] | None = None) -> dict[BlobKey, SourceFile]:
+        """Seed ``cache`` with the workers' results as they come, and return the files they
+        read. ``clean`` is called with each chunk's prompts that loaded and checked without an
+        error, while the other chunks are still being worked on."""
+        files: dict[BlobKey, SourceFile] = {}
+        for future in as_completed(self._chunks):
+            found: list[Prompt] = []
+            for key, (file, result, checks) in zip(self._chunks[future], future.result(),
+                                                   strict=True):
+                files[key] = file
                 cache.seed(file, result)
                 if result.prompt is not None and checks is not None:
-                    cache.seed_checks(check_key(result.prompt, fingerprint), checks)
+                    cache.seed_checks(check_key(result.prompt, self._fingerprint), checks)
+                    if not any(p.is_error for p in (*result.problems, *checks)):
+                        found.append(result.prompt)
+            if clean is not None and found:
+                clean(found)
+        return files
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -101,6 +135,7 @@ def _ready() -> None:
 
 
 _CHECKS: dict[str, PromptChecks] = {}  # per process: the checks of the last partials seen
+_REPOS: dict[str, Any] = {}  # per process: the repository opened for reading blobs
 
 
 def _checks_for(partials: Mapping[str, str]) -> PromptChecks:
@@ -112,11 +147,23 @@ def _checks_for(partials: Mapping[str, str]) -> PromptChecks:
     return checks
 
 
-def _load_and_check(files: list[SourceFile], partials: dict[str, str]
-                    ) -> list[tuple[LoadResult, list[Problem] | None]]:
+def _repository(path: str) -> Any:
+    repo = _REPOS.get(path)
+    if repo is None:
+        import pygit2
+
+        repo = _REPOS[path] = pygit2.Repository(path)
+    return repo
+
+
+def _read_load_check(repo_path: str, blobs: list[BlobKey],
+                     partials: dict[str, str]) -> list[_Done]:
+    repo = _repository(repo_path)
     checks = _checks_for(partials)
-    out: list[tuple[LoadResult, list[Problem] | None]] = []
-    for file in files:
-        result = load_prompt(file)
-        out.append((result, checks(result.prompt) if result.prompt is not None else None))
+    out: list[_Done] = []
+    for path, blob_id in blobs:
+        file = blob_file(path, repo[blob_id])
+        result = load_prompt(file)  # an oversize file too: its result is the problem
+        out.append((file, result,
+                    checks(result.prompt) if result.prompt is not None else None))
     return out

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from promptctl.errors import RepositoryError
 from promptctl.model import PROMPTS_DIR
@@ -28,6 +28,13 @@ class SourceFile:
     data: bytes  # empty unless kind == "file"
     kind: Kind = "file"
     size: int = 0
+
+
+def blob_file(rel: str, blob: Any) -> SourceFile:
+    """The ``SourceFile`` of a pygit2 blob at ``rel``: its bytes, or "oversize" past the bound."""
+    if blob.size > MAX_FILE_BYTES:
+        return SourceFile(rel, b"", "oversize", blob.size)
+    return SourceFile(rel, bytes(blob.data), "file", blob.size)
 
 
 class Source(Protocol):
@@ -134,11 +141,6 @@ class GitTreeSource:
                 elif mode == pygit2.enums.FileMode.LINK:
                     yield SourceFile(rel, b"", "symlink")
                 elif mode in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
-                    blob = self.repo[entry.id]
-                    assert isinstance(blob, pygit2.Blob)
-                    if blob.size > MAX_FILE_BYTES:
-                        yield SourceFile(rel, b"", "oversize", blob.size)
-                    else:
-                        yield SourceFile(rel, blob.data, "file", blob.size)
+                    yield blob_file(rel, self.repo[entry.id])
                 else:  # a submodule (commit entry): nothing to read
                     yield SourceFile(rel, b"", "special")

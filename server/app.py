@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from promptctl import __version__
 from server import errors
+from server.index import IndexBuilder
 from server.middleware import RequestMiddleware
 from server.routes import admin, catalog, health, prompts, search, usage
 from server.settings import Settings, check_exposure
@@ -24,9 +25,11 @@ Errors are `{"error": {"code", "message"}}`; every response has an `X-Request-ID
 """
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, builder: IndexBuilder | None = None) -> FastAPI:
+    """The app over ``settings``; ``builder``: an index builder whose first build was begun
+    with ``IndexBuilder.head_start`` (``promptctl serve`` does this)."""
     check_exposure(settings)
-    state = ServerState.build(settings)
+    state = ServerState.build(settings, builder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -29,11 +29,11 @@ from promptctl.errors import ConfigError, RepositoryError
 from promptctl.library import Library
 from promptctl.loadcache import LoadCache, partials_key
 from promptctl.model import PROMPTS_DIR, Prompt, is_partial_path, prompt_id_for
-from promptctl.prefill import Prefill
+from promptctl.prefill import BlobKey, Prefill
 from promptctl.problems import Problem
 from promptctl.render import Renderer
 from promptctl.search import Hit, SearchIndex
-from promptctl.sources import MAX_FILE_BYTES, SourceFile
+from promptctl.sources import SourceFile, blob_file
 from server.auth import Role, may_see
 from server.cache import Lru
 from server.store import IndexStore
@@ -170,7 +170,14 @@ class IndexBuilder:
         self._blobs: dict[tuple[str, str], SourceFile] = {}  # (path, blob id) of the last build
         self._search: SearchIndex | None = None  # made by the first build (not by create_app)
         self.generation = 0
-        self._indexed: Mapping[str, Entry] = {}  # the entries whose search rows are alive
+        self._indexed: dict[str, Prompt] = {}  # the prompts whose search rows are alive
+        # The search rows a first build added while its workers were still loading: id -> the
+        # prompt a row was made from (see ``_index_search``).
+        self._provisional: dict[str, Prompt] | None = None
+        self._store_tried = store is not None
+        self._store_read = False  # the store's kept index has been read back
+        self._fill: Prefill | None = None  # a first build's work, started by ``head_start``
+        self._search_unsaved = False  # an in-memory search index still to move into the store
 
     def open(self) -> Any:
         import pygit2
@@ -192,6 +199,30 @@ class IndexBuilder:
             raise RepositoryError(f"{self.ref!r} names no commit in {self.repo_path}; pass an "
                                   "existing branch with --ref (or fetch it)") from None
 
+    def open_store(self, root: Path) -> None:
+        """Keep the index in the cache directory ``root`` between runs (see ``server.store``);
+        the first call decides, and a directory that cannot be used is done without."""
+        if not self._store_tried:
+            self._store_tried = True
+            self.store = IndexStore.open(root)
+
+    def head_start(self, cache_dir: Path | None = None) -> None:
+        """Begin the first build now. ``promptctl serve`` calls this before it imports its web
+        stack and binds its port: the workers of a large first build are forked while the
+        process still runs one thread, and read and load the prompts meanwhile. The first
+        ``build`` collects their work."""
+        repo = self.open()
+        commit = repo[self.head(repo)]
+        blobs = _tree_blobs(repo, commit.tree)
+        # Workers first: a forked worker then inherits none of the index cache's open files.
+        pool = self._pool_for(len(blobs))
+        if cache_dir is not None:
+            self.open_store(cache_dir)
+        if self.store is not None and not self._store_read:
+            self._restore(self.store)
+        if pool is not None:
+            self._fill = self._start_fill(pool, repo, blobs)
+
     def build(self, previous: Index | None = None) -> Index:
         started = time.perf_counter()
         repo = self.open()
@@ -199,7 +230,8 @@ class IndexBuilder:
         commit = repo[commit_id]
         first = not self._started
         self._started = True
-        large_first = first and _count_blobs(repo, commit.tree) >= self.parallel_min
+        blobs = _tree_blobs(repo, commit.tree) if first else []
+        large_first = len(blobs) >= self.parallel_min
         if large_first:
             # The first build of a large library creates millions of objects that live as long
             # as the server: the cyclic garbage collector would walk them over and over (it
@@ -208,34 +240,26 @@ class IndexBuilder:
             # frees each of them when a reload replaces it.
             gc.disable()
         try:
-            return self._build(started, repo, commit_id, commit, previous, first, large_first)
+            return self._build(started, repo, commit_id, commit, previous, first,
+                               blobs if large_first else [])
         finally:
             if large_first:
                 gc.freeze()
                 gc.enable()
 
     def _build(self, started: float, repo: Any, commit_id: str, commit: Any,
-               previous: Index | None, first: bool, large_first: bool) -> Index:
-        if self.store is not None and first:
+               previous: Index | None, first: bool, blobs: list[BlobKey]) -> Index:
+        if first and self.store is not None and not self._store_read:
             self._restore(self.store)
-        # A first build of a large library loads and checks its prompts in worker processes,
-        # started before the tree is read so that their start-up overlaps with the read.
-        pool = None
-        if self._load_cache.empty and self.workers > 1 and large_first:
-            pool = _start_workers(self.workers)
-        try:
-            files = self._walk_commit(repo, commit.tree)
-            if pool is not None:
-                try:
-                    pool.fill(self._load_cache, files)
-                except Exception as exc:
-                    # Workers that die are a slower start, not a failed one: what they
-                    # finished is in the cache, and Library.load does the rest here.
-                    log.warning("worker processes failed (%s: %s); loading in the server "
-                                "process", type(exc).__name__, exc)
-        finally:
-            if pool is not None:
-                pool.close()
+        # A first build of a large library reads, loads and checks its prompts in worker
+        # processes (``head_start`` may have started them already).
+        fill, self._fill = self._fill, None
+        if fill is None and blobs:
+            pool = self._pool_for(len(blobs))
+            fill = self._start_fill(pool, repo, blobs) if pool is not None else None
+        if fill is not None:
+            self._collect(fill, previous)
+        files = self._walk_commit(repo, commit.tree)
         config = _config(repo, commit.tree)
         library = Library.load(_Walked(files, f"{self.ref} ({commit_id[:12]})"), config,
                                cache=self._load_cache)
@@ -275,9 +299,78 @@ class IndexBuilder:
                      aliases=aliases, views=views, search_index=self.search_index,
                      generation=generation, errors=tuple(errors))
 
+    # --- a first build in worker processes ------------------------------------------------------
+
+    def _pool_for(self, files: int) -> Prefill | None:
+        """Workers for a first build of ``files`` files, where they are worth starting."""
+        if self.workers < 2 or files < self.parallel_min or not self._load_cache.empty:
+            return None
+        try:
+            return Prefill(self.workers, self.repo_path)
+        except Exception as exc:  # no processes here (limits, no semaphores): one process then
+            log.warning("cannot start worker processes (%s: %s); loading in the server process",
+                        type(exc).__name__, exc)
+            return None
+
+    def _start_fill(self, pool: Prefill, repo: Any, blobs: list[BlobKey]) -> Prefill | None:
+        """Hand the workers the prompt files of ``blobs``, with the partials read here."""
+        if not self._load_cache.empty:  # a kept index was restored: little is left to load
+            pool.close()
+            return None
+        partials = []
+        for path, blob_id in blobs:
+            if is_partial_path(path):
+                file = blob_file(path, repo[blob_id])
+                self._blobs[(path, blob_id)] = file
+                partials.append(file)
+        try:
+            pool.start([b for b in blobs if prefill.is_prompt_path(b[0])],
+                       prefill.partials_of(partials))
+        except Exception as exc:
+            pool.close()
+            log.warning("worker processes failed (%s: %s); loading in the server process",
+                        type(exc).__name__, exc)
+            return None
+        return pool
+
+    def _collect(self, fill: Prefill, previous: Index | None) -> None:
+        """Take the workers' results into the load cache, and their files into the walk. While
+        they arrive, the search rows of the prompts that loaded clean are added (this process
+        is otherwise idle meanwhile); ``_index_search`` corrects them against the entries."""
+        provisional = previous is None and not self._restored
+        if provisional:
+            self._restored = None  # an empty kept index: nothing to compare with
+            self._provisional = {}
+            if self.store is not None:
+                # Built in memory, where it is faster, and moved into the index cache after
+                # the server is ready (``persist``).
+                self.search_index.close()
+                self._search = SearchIndex()
+                self._search_unsaved = True
+        try:
+            self._blobs.update(fill.collect(
+                self._load_cache, self._add_provisional if provisional else None))
+        except Exception as exc:
+            # Workers that die are a slower start, not a failed one: what they finished is in
+            # the cache, and Library.load does the rest here.
+            log.warning("worker processes failed (%s: %s); loading in the server process",
+                        type(exc).__name__, exc)
+        finally:
+            fill.close()
+
+    def _add_provisional(self, prompts: list[Prompt]) -> None:
+        assert self._provisional is not None
+        fresh = []
+        for prompt in prompts:
+            if prompt.id not in self._provisional:  # a duplicate id gets one row at most
+                self._provisional[prompt.id] = prompt
+                fresh.append(prompt)
+        self.search_index.add(fresh, generation=self.generation + 1)
+
     def _restore(self, store: IndexStore) -> None:
         """Start from what an earlier run of this server kept (see ``server.store``)."""
         started = time.perf_counter()
+        self._store_read = True
         files = store.restore(self._load_cache)
         self.generation, self._restored = self.search_index.alive()
         log.info("index cache %s: %d files and %d search rows kept, read in %.0f ms",
@@ -285,28 +378,35 @@ class IndexBuilder:
 
     def persist(self, commit: str) -> None:
         """Keep what the build of ``commit`` computed for the next start (off the request
-        path; the search index is a file of the store already)."""
+        path): the load cache, and the search index where it was built in memory."""
         if self.store is not None:
+            if self._search_unsaved:
+                self.search_index.move_to(str(self.store.search_path))
+                self._search_unsaved = False
             self.store.save(self._load_cache, commit)
 
     def _index_search(self, entries: dict[str, Entry]) -> int:
         """Replace the rows of changed prompts at a new generation. Loaded prompts of unchanged
         files are the same objects from one build to the next (the load cache), so identity
         tells what changed; the first build over a kept search index compares file digests."""
-        old = self._indexed
+        old, purge = self._indexed, False
+        if self._provisional is not None:
+            # Rows added while the workers ran, at this build's generation: no index before
+            # this one can see them, so those of prompts that did not make it are deleted.
+            old, purge, self._provisional = self._provisional, True, None
         if self._restored is not None:
             kept, self._restored = self._restored, None
             gone = [i for i, d in kept.items() if i not in entries or entries[i].prompt.digest != d]
             added = [e.prompt for i, e in entries.items() if kept.get(i) != e.prompt.digest]
         else:
-            gone = [i for i, e in old.items()
-                    if i not in entries or entries[i].prompt is not e.prompt]
-            added = [e.prompt for i, e in entries.items()
-                     if i not in old or old[i].prompt is not e.prompt]
+            gone = [i for i, p in old.items() if i not in entries or entries[i].prompt is not p]
+            added = [e.prompt for i, e in entries.items() if old.get(i) is not e.prompt]
         generation = self.generation + 1
         self.search_index.update(added, gone, generation=generation)
+        if purge and gone:
+            self.search_index.purge(generation)
         self.generation = generation
-        self._indexed = entries
+        self._indexed = {i: e.prompt for i, e in entries.items()}
         return generation
 
     @property
@@ -321,6 +421,9 @@ class IndexBuilder:
             self._search.purge(oldest_live_generation)
 
     def close(self) -> None:
+        if self._fill is not None:  # begun by head_start, never collected
+            self._fill.close()
+            self._fill = None
         if self._search is not None:
             self._search.close()
         if self.store is not None:
@@ -396,11 +499,7 @@ class IndexBuilder:
                 blob_key = (rel, str(entry.id))
                 known = self._blobs.get(blob_key)
                 if known is None:
-                    blob = repo[entry.id]
-                    if blob.size > MAX_FILE_BYTES:
-                        walked.append((SourceFile(rel, b"", "oversize", blob.size), None))
-                        continue
-                    known = SourceFile(rel, bytes(blob.data), "file", blob.size)
+                    known = blob_file(rel, repo[entry.id])
                 blobs[blob_key] = known
                 walked.append((known, blob_key[1]))
             else:
@@ -409,30 +508,23 @@ class IndexBuilder:
         return walked
 
 
-def _start_workers(workers: int) -> Prefill | None:
-    try:
-        return Prefill(workers)
-    except Exception as exc:  # no processes here (limits, no semaphores): one process then
-        log.warning("cannot start worker processes (%s: %s); loading in the server process",
-                    type(exc).__name__, exc)
-        return None
-
-
-def _count_blobs(repo: Any, tree: Any) -> int:
-    """Files under prompts/, counted from tree objects alone (no file is read)."""
+def _tree_blobs(repo: Any, tree: Any) -> list[BlobKey]:
+    """(path, blob id) of the regular files under prompts/, from tree objects alone."""
     import pygit2
 
     if PROMPTS_DIR not in tree or not isinstance(tree[PROMPTS_DIR], pygit2.Tree):
-        return 0
-    count = 0
-    stack = [repo[tree[PROMPTS_DIR].id]]
+        return []
+    found: list[BlobKey] = []
+    stack = [(PROMPTS_DIR, repo[tree[PROMPTS_DIR].id])]
+    blob_modes = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
     while stack:
-        for entry in stack.pop():
+        prefix, subtree = stack.pop()
+        for entry in subtree:
             if entry.filemode == pygit2.enums.FileMode.TREE:
-                stack.append(repo[entry.id])
-            else:
-                count += 1
-    return count
+                stack.append((f"{prefix}/{entry.name}", repo[entry.id]))
+            elif entry.filemode in blob_modes:
+                found.append((f"{prefix}/{entry.name}", str(entry.id)))
+    return found
 
 
 def _config(repo: Any, tree: Any) -> Config:

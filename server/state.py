@@ -13,7 +13,6 @@ from server.index import Index, IndexBuilder
 from server.ratelimit import RateLimiter
 from server.reloader import Reloader
 from server.settings import Settings
-from server.store import IndexStore
 from server.telemetry import ServerMetrics
 from server.usage import UsageEvent, UsageStore
 from server.versions import VersionResolver
@@ -37,9 +36,11 @@ class ServerState:
     _keys_stamp: tuple[float, int] | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, settings: Settings) -> ServerState:
+    def build(cls, settings: Settings, builder: IndexBuilder | None = None) -> ServerState:
+        """``builder``: one whose first build ``IndexBuilder.head_start`` began already."""
         metrics = ServerMetrics()
-        builder = IndexBuilder(settings.repo, settings.ref)
+        if builder is None:
+            builder = IndexBuilder(settings.repo, settings.ref)
         reloader = Reloader(settings, builder, on_reload=metrics.indexed,
                             on_failure=metrics.reload_failures.inc)
         state = cls(settings=settings, metrics=metrics, builder=builder, reloader=reloader,
@@ -60,7 +61,7 @@ class ServerState:
             self.usage = UsageStore(self.settings.usage_db)
             self.usage.start()
         if self.settings.index_cache is not None:
-            self.builder.store = IndexStore.open(self.settings.index_cache)
+            self.builder.open_store(self.settings.index_cache)
         self.reloader.start()
 
     def stop(self) -> None:

@@ -78,7 +78,6 @@ def serve(
     from promptctl.cli.output import note
     from promptctl.errors import UsageError
     from promptctl.repository import resolve_root
-    from server.app import create_app
     from server.auth import KeyStore
     from server.index import IndexBuilder
     from server.settings import Settings, anonymous_notice, check_exposure
@@ -101,12 +100,18 @@ def serve(
     check_exposure(settings)
     if keys is not None:
         KeyStore.load(keys)
-    IndexBuilder(settings.repo, ref).head()
+    builder = IndexBuilder(settings.repo, ref)
+    builder.head()
     notice = anonymous_notice(settings)
     if notice:
         note(f"note: {notice}")
     configure_logging()
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None,
+    # The first build starts before the web stack is imported and the port bound: its worker
+    # processes read and load the prompts meanwhile.
+    builder.head_start(settings.index_cache)
+    from server.app import create_app
+
+    config = uvicorn.Config(create_app(settings, builder), host=host, port=port, log_config=None,
                             access_log=False, ws="none", lifespan="on",
                             timeout_graceful_shutdown=10)
     try:

@@ -3,6 +3,7 @@ from scratch; the search copy is updated, not rebuilt."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from promptctl.library import Library
 from promptctl.loadcache import LoadCache
 from promptctl.search import SearchIndex
-from promptctl.sources import GitTreeSource
+from promptctl.sources import MAX_FILE_BYTES, GitTreeSource
 from server.index import Index, IndexBuilder
 from server.store import IndexStore
 from tests.conftest import ROOT, RepoFactory, git
@@ -116,7 +117,16 @@ def _mixed_library() -> dict[str, str]:
         body="{{ name }}{% if excited %}{% endif %}{% include '_partials/none.md' %}")
     files["prompts/bulk/alias-clash.prompt.md"] = prompt(extra="\naliases: [hello]")
     files["prompts/top-level.prompt.md"] = prompt()
+    files["prompts/bulk/huge.prompt.md"] = "x" * (MAX_FILE_BYTES + 1)
     return files
+
+
+def _hits(index: Index, query: str) -> list[tuple[str, float, str]]:
+    return [(h.id, round(h.score, 9), h.snippet)
+            for h in index.search(query, limit=50, allowed=None)]
+
+
+_QUERIES = ("bulk item", "greeting", "item 7", "runbook", "hello", "it")
 
 
 def test_a_parallel_first_build_gives_the_index_of_a_single_process(
@@ -126,9 +136,9 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
     parallel = IndexBuilder(repo, "main", workers=2, parallel_min=1)
     one, two = serial.build(), parallel.build()
     # The workers did the loading: the build found every prompt file in its cache.
-    assert parallel._load_cache.hits == len(two.entries) + 5
+    assert parallel._load_cache.hits == len(two.entries) + 6  # and 6 that failed
     assert parallel._load_cache.misses == 0
-    assert serial._load_cache.misses == len(one.entries) + 5
+    assert serial._load_cache.misses == len(one.entries) + 6
     assert sorted(one.entries) == sorted(two.entries)
     for prompt_id, entry in one.entries.items():
         other = two.entries[prompt_id].prompt
@@ -140,9 +150,14 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
         "prompts/bulk/undeclared.prompt.md", "prompts/bulk/missing-partial.prompt.md",
         "prompts/demo/greet.prompt.md", "prompts/top-level.prompt.md"}
     assert one.views == two.views
-    for query in ("bulk item", "greeting", "item 7", "runbook"):
-        assert [h.id for h in one.search(query, limit=50, allowed=None)] == [
-            h.id for h in two.search(query, limit=50, allowed=None)], query
+    # Search rows were added while the workers ran and then corrected against the entries
+    # (greet loaded clean but lost its alias to a clash): the same hits, scores and snippets,
+    # and no row left over.
+    for query in _QUERIES:
+        assert _hits(one, query) == _hits(two, query), query
+    assert parallel.search_index.db.execute("SELECT count(*) FROM docs").fetchone() == (
+        len(two.entries),)
+    assert "demo/greet" not in two.entries
     # A reload after that works from the cache the workers filled, in this process.
     commit_files(repo, {"prompts/bulk/item-3.prompt.md": prompt(title="Renamed item")})
     three = parallel.build(two)
@@ -150,6 +165,57 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
     assert three.entries["bulk/item-4"].prompt is two.entries["bulk/item-4"].prompt
     serial.close()
     parallel.close()
+
+
+def test_a_head_start_forks_its_workers_and_keeps_its_search_index(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    """What `promptctl serve` does: the first build begun before anything else runs (so the
+    workers are forked), its search index built in memory and moved into the cache after."""
+    repo = make_repo(_mixed_library())
+    cache = tmp_path / "cache"
+    script = tmp_path / "serve_like.py"
+    script.write_text(
+        "import json, sqlite3, sys\n"
+        "from pathlib import Path\n"
+        "from server.index import IndexBuilder\n"
+        "if __name__ == '__main__':\n"
+        "    builder = IndexBuilder(Path(sys.argv[1]), 'main', workers=2, parallel_min=1)\n"
+        "    builder.head_start(Path(sys.argv[2]))\n"
+        "    method = builder._fill.method if builder._fill else None\n"
+        "    index = builder.build()\n"
+        "    def rows():\n"
+        "        with sqlite3.connect(builder.store.search_path) as db:\n"
+        "            return db.execute('SELECT count(*) FROM docs').fetchone()[0]\n"
+        "    before = rows()\n"
+        "    builder.persist(index.commit)\n"
+        f"    queries = {list(_QUERIES)!r}\n"
+        "    print(json.dumps({'method': method, 'misses': builder._load_cache.misses,\n"
+        "        'entries': sorted(index.entries), 'errors': [e.path for e in index.errors],\n"
+        "        'hits': {q: [[h.id, round(h.score, 9), h.snippet] for h in\n"
+        "                     index.search(q, limit=50, allowed=None)] for q in queries},\n"
+        "        'rows': [before, rows()]}))\n"
+        "    builder.close()\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(repo), str(cache)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    serial = IndexBuilder(repo, "main", workers=1)
+    expected = serial.build()
+    assert got["method"] == ("fork" if sys.platform == "linux" else "spawn")
+    assert got["misses"] == 0  # the workers loaded every prompt file
+    assert got["entries"] == sorted(expected.entries)
+    assert got["errors"] == [e.path for e in expected.errors]
+    assert got["hits"] == {q: [list(hit) for hit in _hits(expected, q)] for q in _QUERIES}
+    # The search index was written to the cache by persist, not before.
+    assert got["rows"] == [0, len(expected.entries)]
+    # The next start reads that index back instead of building it.
+    again = _kept_builder(repo, cache)
+    index = again.build()
+    assert again._load_cache.misses == 0
+    assert {q: _hits(index, q) for q in _QUERIES} == {q: _hits(expected, q) for q in _QUERIES}
+    again.close()
+    serial.close()
 
 
 def test_small_first_builds_stay_in_one_process(make_repo: RepoFactory) -> None:
@@ -250,15 +316,18 @@ def test_a_kept_index_is_used_by_one_server_and_only_by_the_same_code(
 
 def test_a_first_build_without_working_worker_processes_loads_in_process(
         make_repo: RepoFactory, tmp_path: Path) -> None:
-    """Workers that cannot start (here: their interpreter does not exist) cost time only."""
+    """Workers that cannot start (here: their interpreter does not exist) cost time only. A
+    second thread makes the pool spawn its workers, as it does in a running server."""
     repo = make_repo(_mixed_library())
     script = tmp_path / "build.py"
     script.write_text(
-        "import logging, multiprocessing, sys\n"
+        "import logging, multiprocessing, sys, threading\n"
         "from pathlib import Path\n"
         "from server.index import IndexBuilder\n"
         "if __name__ == '__main__':\n"
         "    logging.basicConfig(level=logging.WARNING)\n"
+        "    done = threading.Event()\n"
+        "    threading.Thread(target=done.wait, daemon=True).start()\n"
         "    multiprocessing.set_executable(str(Path(sys.argv[2]) / 'no-such-python'))\n"
         "    builder = IndexBuilder(Path(sys.argv[1]), 'main', workers=2, parallel_min=1)\n"
         "    index = builder.build()\n"
@@ -272,5 +341,5 @@ def test_a_first_build_without_working_worker_processes_loads_in_process(
     serial.close()
     entries, errors, misses = map(int, done.stdout.split())
     assert (entries, errors) == (len(expected.entries), len(expected.errors))
-    assert misses == entries + 5  # every prompt file loaded in the process itself
+    assert misses == entries + 6  # every prompt file loaded in the process itself
     assert "loading in the server process" in done.stderr
