@@ -214,6 +214,8 @@ class IndexBuilder:
         repo = self.open()
         commit = repo[self.head(repo)]
         blobs = _tree_blobs(repo, commit.tree)
+        if len(blobs) >= self.parallel_min:
+            gc.disable()  # as during the first build itself (see ``build``), which resumes it
         # Workers first: a forked worker then inherits none of the index cache's open files.
         pool = self._pool_for(len(blobs))
         if cache_dir is not None:

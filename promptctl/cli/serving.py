@@ -73,8 +73,6 @@ def serve(
              "/api/v1/admin/refresh.")] = None,
 ) -> None:
     """Serve the read API over a branch of the repository (bare clones too)."""
-    import uvicorn
-
     from promptctl.cli.output import note
     from promptctl.errors import UsageError
     from promptctl.repository import resolve_root
@@ -109,6 +107,8 @@ def serve(
     # The first build starts before the web stack is imported and the port bound: its worker
     # processes read and load the prompts meanwhile.
     builder.head_start(settings.index_cache)
+    import uvicorn
+
     from server.app import create_app
 
     config = uvicorn.Config(create_app(settings, builder), host=host, port=port, log_config=None,
