@@ -14,6 +14,7 @@ Dates stay strings (no timestamp resolver), so the data is always JSON-serialisa
 from __future__ import annotations
 
 import functools
+import marshal
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,22 +67,31 @@ class YamlDocument:
     __slots__ = ("_packed", "_spans", "data")
 
     def __init__(self, data: Any, spans: dict[DataPath, Span] | None = None, *,
-                 packed: list[list[list[Any]]] | None = None) -> None:
+                 packed: list[list[list[Any]]] | bytes | None = None) -> None:
         self.data = data
         self._spans = spans if spans is not None or packed is not None else {}
-        # Spans as [[path...], [span...]] lists (a cache read back from disk), unpacked on first
-        # use: most prompts of a large library never need a position.
+        # Spans as [[path...], [span...]] lists (a cache read back from disk) or as a marshal
+        # string (a pickle from a worker process), unpacked on first use: most prompts of a
+        # large library never need a position.
         self._packed = packed
 
     @property
     def spans(self) -> dict[DataPath, Span]:
         if self._spans is None:
-            packed, self._packed = self._packed or [], None
-            self._spans = {tuple(path): tuple(span) for path, span in packed}
+            packed, self._packed = self._packed, None
+            if isinstance(packed, bytes):
+                self._spans = marshal.loads(packed)  # noqa: S302 - written by __reduce__
+            else:
+                self._spans = {tuple(path): tuple(span) for path, span in packed or []}
         return self._spans
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (by a worker process, see promptctl.prefill) with its spans as one marshal
+        # string: they are most of the cost of unpickling a loaded prompt.
+        return _unpickle, (self.data, marshal.dumps(self.spans))
+
     def packed(self) -> list[list[list[Any]]]:
-        if self._packed is not None:
+        if isinstance(self._packed, list):
             return self._packed
         return [[list(path), list(span)] for path, span in self.spans.items()]
 
@@ -106,6 +116,10 @@ class YamlDocument:
     def style(self, path: DataPath) -> str | None:
         span = self.spans.get(path)
         return span[6] if span is not None else None
+
+
+def _unpickle(data: Any, spans: bytes) -> YamlDocument:
+    return YamlDocument(data, packed=spans)
 
 
 def load(text: str, *, first_line: int = 1) -> YamlDocument:
