@@ -349,6 +349,7 @@ class IndexBuilder:
                 self.search_index.close()
                 self._search = SearchIndex()
                 self._search_unsaved = True
+            self.search_index.merging(False)  # until _index_search
         try:
             self._blobs.update(fill.collect(
                 self._load_cache, self._add_provisional if provisional else None))
@@ -405,8 +406,10 @@ class IndexBuilder:
             added = [e.prompt for i, e in entries.items() if old.get(i) is not e.prompt]
         generation = self.generation + 1
         self.search_index.update(added, gone, generation=generation)
-        if purge and gone:
-            self.search_index.purge(generation)
+        if purge:
+            if gone:
+                self.search_index.purge(generation)
+            self.search_index.merging(True)
         self.generation = generation
         self._indexed = {i: e.prompt for i, e in entries.items()}
         return generation

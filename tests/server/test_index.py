@@ -157,6 +157,9 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
         assert _hits(one, query) == _hits(two, query), query
     assert parallel.search_index.db.execute("SELECT count(*) FROM docs").fetchone() == (
         len(two.entries),)
+    # Segment merging, paused while the rows came in, is back on for the reloads.
+    assert parallel.search_index.db.execute(
+        "SELECT v FROM docs_config WHERE k = 'automerge'").fetchone() == (4,)
     assert "demo/greet" not in two.entries
     # A reload after that works from the cache the workers filled, in this process.
     commit_files(repo, {"prompts/bulk/item-3.prompt.md": prompt(title="Renamed item")})
