@@ -20,6 +20,7 @@ the caller reads Git and the imports overlap with that read.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -86,7 +87,9 @@ class Prefill:
         self.repo_path = repo_path
         self.method = start_method()
         context = multiprocessing.get_context(self.method)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        # A forked worker inherits a paused collector (see server.index); it runs its own.
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                         initializer=gc.enable)
         self._chunks: dict[Future[list[_Done]], list[BlobKey]] = {}
         self._fingerprint = ""
         # Start every worker now (a fork happens here, before any other thread exists), so that
