@@ -178,6 +178,7 @@ class IndexBuilder:
         self._store_read = False  # the store's kept index has been read back
         self._fill: Prefill | None = None  # a first build's work, started by ``head_start``
         self._search_unsaved = False  # an in-memory search index still to move into the store
+        self._search_unmerged = False  # a first build's search rows, still to merge
 
     def open(self) -> Any:
         import pygit2
@@ -349,7 +350,8 @@ class IndexBuilder:
                 self.search_index.close()
                 self._search = SearchIndex()
                 self._search_unsaved = True
-            self.search_index.merging(False)  # until _index_search
+            self.search_index.merging(False)  # until _index_search; merged by persist
+            self._search_unmerged = True
         try:
             self._blobs.update(fill.collect(
                 self._load_cache, self._add_provisional if provisional else None))
@@ -381,7 +383,11 @@ class IndexBuilder:
 
     def persist(self, commit: str) -> None:
         """Keep what the build of ``commit`` computed for the next start (off the request
-        path): the load cache, and the search index where it was built in memory."""
+        path): the load cache, and the search index where it was built in memory. The
+        segments a first build left unmerged are merged here first."""
+        if self._search_unmerged:
+            self.search_index.merge()
+            self._search_unmerged = False
         if self.store is not None:
             if self._search_unsaved:
                 self.search_index.move_to(str(self.store.search_path))

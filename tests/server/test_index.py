@@ -101,6 +101,31 @@ def test_search_generations_hide_replaced_rows_from_newer_searches(
     index.close()
 
 
+def test_rows_added_unmerged_are_merged_later_with_the_same_answers(
+        make_repo: RepoFactory) -> None:
+    repo = make_repo(LIBRARY)
+    prompts = list(Library.load(GitTreeSource(repo, "main")).prompts.values())
+    merged, unmerged = SearchIndex(), SearchIndex()
+    unmerged.merging(False)
+    for copy in range(8):  # one transaction, and so one segment or more, per copy
+        for index in (merged, unmerged):
+            index.add(prompts, generation=copy)
+    queries = ("greeting", "farewell", "runbook", "hel")
+
+    def answers(index: SearchIndex) -> list[list[tuple[str, float, str]]]:
+        return [[(h.id, round(h.score, 9), h.snippet) for h in index.search(q, limit=50)]
+                for q in queries]
+
+    before = answers(unmerged)
+    assert before == answers(merged)
+    unmerged.merging(True)
+    assert unmerged.merge(pages=4) > 1
+    assert unmerged.merge() == 1
+    assert answers(unmerged) == before
+    merged.close()
+    unmerged.close()
+
+
 def _mixed_library() -> dict[str, str]:
     """Valid prompts and every kind of failure a load or a check can find."""
     files = dict(LIBRARY)
@@ -157,9 +182,14 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
         assert _hits(one, query) == _hits(two, query), query
     assert parallel.search_index.db.execute("SELECT count(*) FROM docs").fetchone() == (
         len(two.entries),)
-    # Segment merging, paused while the rows came in, is back on for the reloads.
+    # Segment merging, paused while the rows came in, is back on for the reloads, and what
+    # it put off is done after the build (persist, off the request path).
     assert parallel.search_index.db.execute(
         "SELECT v FROM docs_config WHERE k = 'automerge'").fetchone() == (4,)
+    parallel.persist(two.commit)
+    assert parallel.search_index.merge() == 1  # nothing left to merge
+    for query in _QUERIES:
+        assert _hits(one, query) == _hits(two, query), query
     assert "demo/greet" not in two.entries
     # A reload after that works from the cache the workers filled, in this process.
     commit_files(repo, {"prompts/bulk/item-3.prompt.md": prompt(title="Renamed item")})
