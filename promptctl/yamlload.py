@@ -7,7 +7,8 @@ Refused on purpose, with a located error:
 - anchors and aliases: a small file of nested aliases expands to gigabytes once serialised
   ("billion laughs"), and prompt files have no need for them;
 - duplicate keys, which YAML parsers silently resolve to the last one;
-- keys that are not strings, and nesting deeper than ``MAX_DEPTH``.
+- keys that are not strings, and nesting deeper than ``MAX_DEPTH``;
+- ``.nan`` and ``.inf``, which JSON cannot carry (and a NaN passes every ``minimum``).
 Dates stay strings (no timestamp resolver), so the data is always JSON-serialisable.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import marshal
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +143,7 @@ def load(text: str, *, first_line: int = 1) -> YamlDocument:
 # the same data and the same located errors.
 
 _STR = "tag:yaml.org,2002:str"
+_FLOAT = "tag:yaml.org,2002:float"
 _JSON_SCALARS = frozenset({"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool",
                            "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
@@ -215,6 +218,8 @@ def _load_events(text: str, offset: int) -> YamlDocument | None:
                                 raise _Fallback
                             node = yaml.ScalarNode(tag, value)
                             value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+                            if tag == _FLOAT and not math.isfinite(value):
+                                raise _not_finite(event.value, line, col)
                     style = event.style
                     end = event.end_mark
                     if style in ("|", ">"):
@@ -250,6 +255,11 @@ def _load_events(text: str, offset: int) -> YamlDocument | None:
     finally:
         loader.dispose()
     return YamlDocument(root, spans)
+
+
+def _not_finite(text: str, line: int, col: int) -> YamlProblem:
+    return YamlProblem(f"{text!r} is not a finite number, and JSON (which clients read) has no "
+                       "NaN or infinity; write a number", line, col, code="yaml-number")
 
 
 def _alias_problem(line: int, col: int) -> YamlProblem:
@@ -320,11 +330,15 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
             raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels; flatten the structure",
                               line, col)
         style = node.style if isinstance(node, yaml.ScalarNode) else None
+        if node.tag == _FLOAT and isinstance(node, yaml.ScalarNode) and not math.isfinite(
+                _CONSTRUCTOR.construct_yaml_float(node)):
+            raise _not_finite(node.value, line, col)
         if style in ("|", ">"):
             line, col = line + 1, 1  # a block scalar's text starts after its indicator
         end = node.end_mark
         document.spans[path] = (key_line, key_col, line, col, end.line + 1 + offset,
                                 end.column + 1, style)
+        children: list[tuple[yaml.Node, DataPath, int, int]] = []
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
@@ -342,8 +356,9 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
                         code="yaml-duplicate-key",
                     )
                 seen.add(key)
-                stack.append((value_node, (*path, key), *where))
+                children.append((value_node, (*path, key), *where))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 mark = item.start_mark
-                stack.append((item, (*path, index), mark.line + 1 + offset, mark.column + 1))
+                children.append((item, (*path, index), mark.line + 1 + offset, mark.column + 1))
+        stack.extend(reversed(children))  # popped in document order: the first problem first

@@ -160,6 +160,23 @@ def test_an_invalid_prompt_keeps_its_last_good_version_and_readyz_names_it(
     assert client.get("/api/v1/prompts/demo/born-broken").status_code == 404
 
 
+def test_a_number_json_cannot_carry_is_an_error_not_a_failed_request(
+        start_server: ServerFactory, library_repo: Path) -> None:
+    """`temperature: .nan` passes `minimum` and `maximum`; served, it failed every request
+    that returned the prompt (JSON has no NaN)."""
+    running = start_server(library_repo)
+    client = running.client()
+    head = commit_files(library_repo, {"prompts/demo/greet.prompt.md": prompt(
+        version="1.1.0", extra="\nmodel:\n  temperature: .nan")})
+    ready = running.wait_ready(head)
+    problems = {e["path"]: e["problems"] for e in ready["prompt_errors"]}
+    assert [p["code"] for p in problems["prompts/demo/greet.prompt.md"]] == ["yaml-number"]
+    served = client.get("/api/v1/prompts/demo/greet")
+    assert served.status_code == 200
+    assert served.json()["version"] == "1.0.0"  # the last good version
+    assert client.get("/api/v1/prompts", params={"limit": 50}).status_code == 200
+
+
 def test_readyz_shows_every_error_to_a_contributor(
         start_server: ServerFactory, library_repo: Path, keys: Keys) -> None:
     commit_files(library_repo, {"prompts/demo/born-broken.prompt.md": "---\ntitle: x\n---\n"})

@@ -198,10 +198,10 @@ HEAD = 'title: Greeting\ndescription: Greets.\nstatus: active\n'
                      [(4, 1, "version '1.0' must be MAJOR.MINOR.PATCH, for example 1.0.0")],
                      id="bad-version"),
         pytest.param(HEAD + 'version: 1.0.0\nowners: ["@a", "@a"]\n'
-                     "model: {max_tokens: 0, temperature: .inf}\n",
+                     "model: {max_tokens: 0, temperature: 2.5}\n",
                      [(5, 1, "owners: ['@a', '@a'] has non-unique elements"),
                       (6, 9, "model.max_tokens: 0 is less than the minimum of 1"),
-                      (6, 24, "model.temperature: inf is greater than the maximum of 2")],
+                      (6, 24, "model.temperature: 2.5 is greater than the maximum of 2")],
                      id="numbers-and-duplicates"),
         pytest.param(HEAD + "owners: []\n",
                      [(1, 1, "missing required field 'version'"),

@@ -34,8 +34,16 @@ def test_dates_stay_strings() -> None:
         ("1: x\n", 1, 1, "yaml", "mapping keys must be plain strings"),
         ("a:\n  b: c\n d: e\n", 3, 2, "yaml", "malformed YAML"),
         ("a: " + "[" * 70 + "]" * 70 + "\n", 1, 1, "yaml", "nested deeper than 64"),
+        ("model:\n  temperature: .nan\n", 2, 16, "yaml-number", "'.nan' is not a finite"),
+        ("a: [1.5, .Inf]\n", 1, 10, "yaml-number", "'.Inf' is not a finite number"),
+        ("a:\n  - b: -.inf\n", 2, 8, "yaml-number", "'-.inf' is not a finite number"),
+        ("a: 1.0e+400\n", 1, 4, "yaml-number", "'1.0e+400' is not a finite number"),
+        ("a: !!float nan\n", 1, 4, "yaml-number", "'nan' is not a finite number"),
+        ("a:\n  b: [1, !!float .NaN, .inf]\n", 2, 10, "yaml-number", "'.NaN' is not a finite"),
     ],
-    ids=["anchor", "alias", "duplicate-key", "unclosed-flow", "int-key", "bad-indent", "deep"],
+    ids=["anchor", "alias", "duplicate-key", "unclosed-flow", "int-key", "bad-indent", "deep",
+         "nan", "inf-in-flow", "negative-inf-in-a-list", "overflow", "tagged-nan",
+         "tagged-nan-node-path"],
 )
 def test_refusals_are_located(text: str, line: int, col: int, code: str, message: str) -> None:
     with pytest.raises(yamlload.YamlProblem) as caught:
@@ -45,6 +53,12 @@ def test_refusals_are_located(text: str, line: int, col: int, code: str, message
     if code != "yaml":
         assert problem.col == col
     assert message in problem.message
+
+
+def test_finite_floats_and_nan_looking_strings_load() -> None:
+    text = 'a: 0.5\nb: -1.5e+3\nc: nan\nd: ".nan"\ne: inf\n'
+    assert yamlload.load(text).data == {"a": 0.5, "b": -1500.0, "c": "nan", "d": ".nan",
+                                        "e": "inf"}
 
 
 def test_billion_laughs_is_refused_before_expansion() -> None:
@@ -64,7 +78,7 @@ AGREEMENT = [
     "title: T\ntags:\n- x\n- 'y'\n- \"z\"\ninputs:\n  code:\n    type: string\n",
     "folded: >\n  one\n  two\n\nplain: one\n  two\nquoted: \"a\\nb\"\n",
     "n: ~\nm: null\nb: [true, False, yes, no, on]\ni: [0x1F, 0o17, 1_000, +3, -4, 017]\n",
-    "f: [1.5, -2e3, .inf, -.Inf, 1_0.5]\ns: ['1', \"2\", '2024-01-01', 2024-01-01]\n",
+    "f: [1.5, -2e3, 1_0.5]\ns: ['1', \"2\", '2024-01-01', 2024-01-01]\n",
     "items:\n  - name: a\n    expect: {contains: [x, y]}\n  - name: b\n    inputs: {}\n",
     "empty_map: {}\nempty_list: []\nempty_value:\nlast: ''\n",
     "# only a comment\n",
