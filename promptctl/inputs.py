@@ -17,6 +17,7 @@ import jsonschema
 from promptctl import yamlload
 from promptctl.errors import InputError
 from promptctl.model import Prompt
+from promptctl.schema import Validator
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
@@ -41,7 +42,7 @@ def _validator(prompt: Prompt) -> jsonschema.Draft202012Validator:
             "type": "object",
             "properties": {name: value_schema(spec) for name, spec in prompt.inputs.items()},
         }
-        cached = jsonschema.Draft202012Validator(schema)
+        cached = Validator(schema)
         if len(_validators) > 4096:
             _validators.clear()
         _validators[key] = cached

@@ -2,7 +2,8 @@
 
 ``located_errors`` first asks jsonschema_rs (compiled; about 5 us a front matter) whether the data
 is valid, and runs jsonschema (pure Python; about 160 us) only when it is not: the errors reported
-are always jsonschema's (docs/decisions/0005-fast-schema-check.md).
+are always jsonschema's (docs/decisions/0005-fast-schema-check.md), with patterns read as JSON
+Schema specifies (``Validator``).
 """
 
 from __future__ import annotations
@@ -37,9 +38,65 @@ def load_schema(name: str) -> dict[str, Any]:
     return data
 
 
+def ecma_pattern(pattern: str) -> str:
+    r"""``pattern`` for Python's ``re`` with ECMA-262's ``$``, which JSON Schema specifies: the
+    end of the text. Python's ``$`` also matches before a final newline, so "1.0.0\n" would
+    pass ``^[0-9.]+$``. Each ``$`` outside a character class becomes ``\Z``."""
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            # A "]" first in a class (after an optional "^") is a literal, not its end.
+            start = index + 2 if pattern.startswith("^", index + 1) else index + 1
+            if pattern.startswith("]", start):
+                out.append(pattern[index : start + 1])
+                index = start + 1
+                continue
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(ecma_pattern(pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """jsonschema's ``pattern`` keyword (same message), with ECMA-262's ``$``."""
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        compiled = _compiled(pattern)
+    except re.error as exc:  # an input's own schema; `validate` reports it as such
+        yield jsonschema.ValidationError(f"pattern {pattern!r} is not a valid regular "
+                                         f"expression: {exc}")
+        return
+    if not compiled.search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft 2020-12, with patterns read as the specification says (see ``ecma_pattern``); used for
+# the repository's schemas and for prompts' input schemas alike.
+Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern})
+
+
 @functools.cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(load_schema(name))
+    checker: jsonschema.Draft202012Validator = Validator(load_schema(name))
+    return checker
 
 
 class _FastValidator(Protocol):

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-import jsonschema
 from jinja2 import nodes
 
 from promptctl import inputs as inputs_module
@@ -23,7 +22,7 @@ from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
 from promptctl.render import includes, referenced_names
 from promptctl.sandbox import make_environment
-from promptctl.schema import check_input_schema
+from promptctl.schema import Validator, check_input_schema
 
 if TYPE_CHECKING:
     from promptctl.library import Library
@@ -300,7 +299,7 @@ def _check_inputs(prompt: Prompt) -> list[Problem]:
                                   f"input {name!r}: {message}"))
         if "default" in spec:
             at = prompt.document.position(("inputs", name, "default"))
-            for err in jsonschema.Draft202012Validator(schema).iter_errors(spec["default"]):
+            for err in Validator(schema).iter_errors(spec["default"]):
                 problems.append(error(prompt.path, at.line, at.col, "input-default",
                                       f"default of input {name!r} is invalid: {err.message}"))
             if spec.get("required") is True:
