@@ -339,3 +339,23 @@ def test_pre_commit_hook_validates_the_files_it_is_given(cli: CliRunner,
     bad = cli(*entry, GREET, "prompts/demo/bad.prompt.md", cwd=repo)
     assert bad.returncode == 1, bad.output
     assert "prompts/demo/bad.prompt.md:1:1: error[schema]" in bad.stdout
+
+
+# --- the workflow `promptctl init` scaffolds ---------------------------------------------------
+
+
+def test_init_scaffolds_these_gates_with_a_pinned_promptctl(cli: CliRunner,
+                                                             tmp_path: Path) -> None:
+    """A new prompt library gets the same jobs, triggers and permissions (so everything above
+    holds for it too), installing the promptctl release that scaffolded it instead of a
+    checkout of itself."""
+    from promptctl import __version__
+
+    target = tmp_path / "library"
+    assert cli("init", str(target)).returncode == 0
+    text = (target / ".github" / "workflows" / "prompts.yml").read_text(encoding="utf-8")
+    pinned = f'python -m pip install "prompt-engine=={__version__}"'
+    assert text.count(pinned) == 2
+    scaffolded: dict[Any, Any] = yaml.safe_load(text.replace(pinned, INSTALL))
+    scaffolded["on"] = scaffolded.pop(True)
+    assert scaffolded == load_workflow()
