@@ -200,6 +200,15 @@ class _Family(Generic[ChildT]):
                 child = self._children[key] = self._new_child()
             return child
 
+    def remove(self, **values: LabelValue) -> None:
+        """Drop the series of these label values (no error if there is none): for a label whose
+        values come and go, such as a commit, so that the family does not grow forever."""
+        if set(values) != set(self.label_names) or not self.label_names:
+            raise ValueError(f"metric {self.name} takes labels {sorted(self.label_names)}, "
+                             f"got {sorted(values)}")
+        with self._lock:
+            self._children.pop(tuple(str(values[name]) for name in self.label_names), None)
+
     def _unlabelled(self) -> ChildT:
         if self.label_names:
             raise ValueError(

@@ -28,7 +28,7 @@ class ServerMetrics:
                                    "Responses by route template, method and status code.",
                                    labels=("route", "method", "status"))
         self.index_info = r.gauge("promptctl_index_info",
-                                  "The indexed commit (1 for the current one).",
+                                  "The commit served now (always 1).",
                                   labels=("commit", "ref"))
         self.index_age = r.gauge("promptctl_index_age_seconds",
                                  "Seconds since the served index was built.")
@@ -56,8 +56,8 @@ class ServerMetrics:
         self._usage_seen = (0, 0, 0)
 
     def indexed(self, index: Index, seconds: float) -> None:
-        if self._commit is not None:
-            self.index_info.labels(commit=self._commit[0], ref=self._commit[1]).set(0)
+        if self._commit is not None:  # one series: the commit served now
+            self.index_info.remove(commit=self._commit[0], ref=self._commit[1])
         self._commit = (index.commit, index.ref)
         self.index_info.labels(commit=index.commit, ref=index.ref).set(1)
         self.prompts.set(len(index.entries))

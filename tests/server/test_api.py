@@ -164,6 +164,13 @@ def test_metrics_expose_requests_index_and_renders(start_server: ServerFactory,
     assert 'promptctl_render_errors_total{reason="invalid_inputs"} 1' in body
     assert "promptctl_index_reload_duration_seconds_count 1" in body
     assert "promptctl_index_age_seconds" in body
+    # After a reload the info metric names the new commit only: one series, not one per commit.
+    head = commit_files(library_repo, {"prompts/ops/pager.prompt.md": prompt(title="Pager")})
+    running.wait_ready(head)
+    body = client.get("/metrics").text
+    assert [line for line in body.splitlines() if line.startswith("promptctl_index_info")] == [
+        f'promptctl_index_info{{commit="{head}",ref="main"}} 1']
+    assert "promptctl_index_reload_duration_seconds_count 2" in body
 
 
 def test_one_json_access_log_line_per_request(start_server: ServerFactory, library_repo: Path,

@@ -120,6 +120,20 @@ def test_gauge_moves_both_ways() -> None:
     assert 'in_flight{route="/a"} -1\n' in registry.render()
 
 
+def test_a_removed_series_is_no_longer_exposed() -> None:
+    registry = Registry()
+    info = registry.gauge("build_info", "The build.", labels=("commit",))
+    info.labels(commit="aaa").set(1)
+    info.labels(commit="bbb").set(1)
+    info.remove(commit="aaa")
+    info.remove(commit="never-there")
+    text = registry.render()
+    assert 'build_info{commit="bbb"} 1\n' in text
+    assert "aaa" not in text
+    with pytest.raises(ValueError, match="takes labels"):
+        info.remove(sha="bbb")
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     (0.0, "0"), (3.0, "3"), (-2.0, "-2"), (0.5, "0.5"), (0.0005, "0.0005"), (1e-05, "1e-05"),
     (1e20, "1e+20"), (math.inf, "+Inf"), (-math.inf, "-Inf"), (math.nan, "NaN"),
