@@ -13,6 +13,7 @@ DEFAULT_POLL_SECONDS = 5.0
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_RATE_PER_SECOND = 50.0
 DEFAULT_RATE_BURST = 100
+DEFAULT_USAGE_RETENTION_DAYS = 365.0
 
 
 class ServerConfigError(UsageError):
@@ -30,6 +31,7 @@ class Settings:
     fetch_remote: str | None = None
     allow_anonymous: bool = False
     usage_db: Path | None = None  # None: usage events are not recorded
+    usage_retention_days: float | None = DEFAULT_USAGE_RETENTION_DAYS  # None: keep every event
     index_cache: Path | None = None  # a directory kept between runs (server.store); None: none
     webhook_secret: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

@@ -58,7 +58,8 @@ class ServerState:
             self.keys = KeyStore.load(self.settings.keys_file)
             self._keys_stamp = _stamp(self.settings.keys_file)
         if self.settings.usage_db is not None:
-            self.usage = UsageStore(self.settings.usage_db)
+            self.usage = UsageStore(self.settings.usage_db,
+                                    retention_days=self.settings.usage_retention_days)
             self.usage.start()
         if self.settings.index_cache is not None:
             self.builder.open_store(self.settings.index_cache)

@@ -50,10 +50,12 @@ class ServerMetrics:
                                        "Usage events dropped (queue full or store closed).")
         self.usage_failed = r.counter("promptctl_usage_events_failed_total",
                                       "Usage events given up after failed writes.")
+        self.usage_pruned = r.counter("promptctl_usage_events_pruned_total",
+                                      "Usage events deleted for being older than the retention.")
         self.usage_healthy = r.gauge("promptctl_usage_store_healthy",
                                      "1 while the usage store writes, 0 after a failure.")
         self._commit: tuple[str, str] | None = None
-        self._usage_seen = (0, 0, 0)
+        self._usage_seen = (0, 0, 0, 0)
 
     def indexed(self, index: Index, seconds: float) -> None:
         if self._commit is not None:  # one series: the commit served now
@@ -69,12 +71,13 @@ class ServerMetrics:
         if index is not None:
             self.index_age.set(max(0.0, time.time() - index.built_at))
         if usage is not None:
-            now = (usage.written, usage.dropped, usage.failed)
+            now = (usage.written, usage.dropped, usage.failed, usage.pruned)
             seen = self._usage_seen
             self._usage_seen = now
             self.usage_written.inc(max(0, now[0] - seen[0]))
             self.usage_dropped.inc(max(0, now[1] - seen[1]))
             self.usage_failed.inc(max(0, now[2] - seen[2]))
+            self.usage_pruned.inc(max(0, now[3] - seen[3]))
             self.usage_healthy.set(1 if usage.healthy else 0)
         return self.registry.render()
 

@@ -10,7 +10,8 @@ The store is allowed to fail - a full disk, a removed file, a locked database - 
 is not: a failing batch is kept and retried with the next one a bounded number of times, then
 counted in ``failed``; ``healthy`` and ``last_error`` say so for ``/readyz`` and the metrics,
 and the store recovers by itself once a write succeeds. Memory is bounded by ``max_queue``
-(events beyond it are counted in ``dropped``) and each transaction by ``batch_size``.
+(events beyond it are counted in ``dropped``) and each transaction by ``batch_size``; the file
+by ``retention_days``: the writer deletes older events when it starts and every hour after.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ SCHEMA_VERSION: Final = 1
 BUSY_TIMEOUT_MS: Final = 2000
 MAX_ATTEMPTS: Final = 3  # writes tried per event before it is counted as failed
 SUMMARY_FLUSH_TIMEOUT: Final = 2.0  # how long summary() waits for the writer to catch up
+PRUNE_INTERVAL_SECONDS: Final = 3600.0  # how often events past the retention are deleted
+PRUNE_CHUNK: Final = 5000  # rows deleted per transaction, so that writes are not held up
 
 _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS usage_events (
@@ -155,11 +158,16 @@ class UsageStore:
     """
 
     def __init__(self, path: str | Path, *, batch_size: int = 500, flush_interval: float = 1.0,
-                 max_queue: int = 100_000, max_attempts: int = MAX_ATTEMPTS) -> None:
+                 max_queue: int = 100_000, max_attempts: int = MAX_ATTEMPTS,
+                 retention_days: float | None = None) -> None:
         if batch_size < 1 or max_queue < 1 or max_attempts < 1 or flush_interval <= 0:
             raise ValueError("batch_size, max_queue and max_attempts must be >= 1 and "
                              "flush_interval > 0")
+        if retention_days is not None and retention_days <= 0:
+            raise ValueError("retention_days must be > 0 (None keeps every event)")
         self.path = Path(path)
+        self.retention_days = retention_days
+        self._next_prune = 0.0  # time.monotonic() of the next deletion of old events
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._max_attempts = max_attempts
@@ -174,6 +182,7 @@ class UsageStore:
         self._written = 0
         self._failed = 0
         self._dropped = 0
+        self._pruned = 0
         self._healthy = True
         self._last_error: str | None = None
         # Owned by the writer thread only.
@@ -210,6 +219,12 @@ class UsageStore:
         """Events refused because the queue was full or the store was closed."""
         with self._cond:
             return self._dropped
+
+    @property
+    def pruned(self) -> int:
+        """Events deleted for being older than the retention."""
+        with self._cond:
+            return self._pruned
 
     @property
     def pending(self) -> int:
@@ -310,6 +325,8 @@ class UsageStore:
                 carry = self._write(batch, final=stopping) if batch else []
                 if stopping and not carry and self._queue.empty():
                     return
+                if not carry:
+                    self._prune_if_due()
                 if carry and not stopping:
                     self._wake.wait(self._flush_interval)  # back off before retrying
         finally:
@@ -379,6 +396,28 @@ class UsageStore:
             self._settled += len(batch)
             self._cond.notify_all()
         return []
+
+    def _prune_if_due(self) -> None:
+        """Delete the events older than the retention, a chunk per transaction, at most once
+        every ``PRUNE_INTERVAL_SECONDS`` (and first when the writer starts)."""
+        if self.retention_days is None or time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
+        cutoff = time.time() - self.retention_days * 86400
+        try:
+            conn = self._connection()
+            while not self._stopping:
+                deleted = conn.execute(
+                    "DELETE FROM usage_events WHERE id IN (SELECT id FROM usage_events "
+                    "WHERE at < ? ORDER BY at LIMIT ?)", (cutoff, PRUNE_CHUNK)).rowcount
+                with self._cond:
+                    self._pruned += deleted
+                if deleted < PRUNE_CHUNK:
+                    return
+        except Exception as exc:  # a write will find the same fault; try again next interval
+            self._disconnect()
+            with self._cond:
+                self._last_error = _short(exc)
 
     def _drain_queue(self) -> int:
         """Empty the queue when giving up on close; returns how many events it held."""

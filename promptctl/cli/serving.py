@@ -56,6 +56,9 @@ def serve(
         "--usage-db", help="SQLite file for usage events [default: "
                            "$XDG_STATE_HOME/promptctl/usage.sqlite3].", dir_okay=False,
         show_default=False)] = None,
+    usage_retention_days: Annotated[float, typer.Option(
+        "--usage-retention-days", min=0, help="Delete usage events older than this many days "
+                                             "(checked hourly; 0: keep them all).")] = 365.0,
     rate_limit: Annotated[float, typer.Option(
         "--rate-limit", min=0, help="Requests per second per key, after a burst of twice as "
                                     "many (0: no limit).")] = 50.0,
@@ -92,6 +95,7 @@ def serve(
     settings = Settings(repo=root, ref=ref, host=host, port=port, keys_file=keys,
                         poll_seconds=poll, fetch_remote=fetch, allow_anonymous=allow_anonymous,
                         usage_db=usage_db or _default_usage_db(), webhook_secret=secret,
+                        usage_retention_days=usage_retention_days or None,
                         index_cache=cache_dir,
                         rate_per_second=rate_limit, rate_burst=max(1, int(rate_limit * 2)))
     # Everything that can be refused is refused here, before the port is bound.

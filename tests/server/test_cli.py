@@ -7,17 +7,19 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
 import yaml
 
+from server.usage import UsageEvent, UsageStore
 from tests.conftest import GIT_ENV, ROOT, CliRunner, git
 from tests.server.conftest import commit_files, prompt
 
@@ -192,3 +194,21 @@ def test_serve_keeps_its_index_between_runs(library_repo: Path, tmp_path: Path) 
     assert len(kept) == 1
     assert " 5 files and 5 search rows kept" in kept[0]
     assert "Traceback" not in err
+
+
+def test_serve_deletes_usage_events_past_its_retention(library_repo: Path,
+                                                        tmp_path: Path) -> None:
+    usage_db = tmp_path / "usage.sqlite3"
+    now = time.time()
+    with UsageStore(usage_db) as store:
+        for days in (500, 100, 1):
+            store.record(UsageEvent("demo/greet", "1.0.0", "web", None, None, "get",
+                                    at=now - days * 86400))
+    with serving("--repo", str(library_repo), "--usage-db", str(usage_db), "--poll", "0",
+                 "--usage-retention-days", "90") as (url, _proc):
+        deadline = time.monotonic() + 20
+        while "promptctl_usage_events_pruned_total 2" not in httpx.get(f"{url}/metrics").text:
+            assert time.monotonic() < deadline, "old usage events were not deleted"
+            time.sleep(0.05)
+    with closing(sqlite3.connect(usage_db)) as conn:
+        assert conn.execute("SELECT count(*) FROM usage_events").fetchone() == (1,)

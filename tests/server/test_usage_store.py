@@ -331,3 +331,34 @@ def test_context_manager_starts_and_closes(tmp_path: Path) -> None:
     assert store.summary()["render_error_rates"] == [
         {"prompt_id": "ml/eval", "renders": 1, "errors": 1, "error_rate": 1.0}]
     assert not [t for t in threading.enumerate() if t.name == "usage-writer"]
+
+
+def test_events_past_the_retention_are_deleted_in_chunks(make_store: StoreFactory,
+                                                          tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "usage.db"
+    now = time.time()
+    with UsageStore(path) as old:  # events of a server that kept everything
+        for days in (400, 200, 40, 40, 40, 40, 2, 0):
+            old.record(event(at=now - days * 86400))
+    assert rows(path) == 8
+    monkeypatch.setattr("server.usage.PRUNE_CHUNK", 2)
+    store = make_store(path, retention_days=30)
+    store.record(event())
+    assert store.flush()
+    wait_until(lambda: store.pruned == 6)
+    with closing(sqlite3.connect(path)) as conn:
+        ages = sorted(round((now - at) / 86400) for (at,) in
+                      conn.execute("SELECT at FROM usage_events"))
+    assert ages == [0, 0, 2]
+    assert store.healthy
+
+
+def test_without_a_retention_every_event_is_kept(make_store: StoreFactory,
+                                                 tmp_path: Path) -> None:
+    store = make_store(tmp_path / "usage.db")
+    store.record(event(at=1000.0))  # 1970
+    assert store.flush()
+    assert (rows(tmp_path / "usage.db"), store.pruned) == (1, 0)
+    with pytest.raises(ValueError, match="retention_days"):
+        UsageStore(tmp_path / "other.db", retention_days=0)
