@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +44,11 @@ CHUNK_FILES = 200
 MAX_WORKERS = 8
 
 BlobKey = tuple[str, str]  # (path in the repository, blob id)
+
+
+class Cancelled(Exception):
+    """``collect`` was told to stop (the server is shutting down)."""
+
 _Done = tuple[SourceFile, LoadResult, list[Problem] | None]
 
 
@@ -87,9 +93,8 @@ class Prefill:
         self.repo_path = repo_path
         self.method = start_method()
         context = multiprocessing.get_context(self.method)
-        # A forked worker inherits a paused collector (see server.index); it runs its own.
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                         initializer=gc.enable)
+                                         initializer=_init_worker)
         self._chunks: dict[Future[list[_Done]], list[BlobKey]] = {}
         self._fingerprint = ""
         # Start every worker now (a fork happens here, before any other thread exists), so that
@@ -107,12 +112,16 @@ class Prefill:
             self._chunks[future] = chunk
 
     def collect(self, cache: LoadCache,
-                clean: Callable[[list[Prompt]], None] | None = None) -> dict[BlobKey, SourceFile]:
+                clean: Callable[[list[Prompt]], None] | None = None,
+                stop: threading.Event | None = None) -> dict[BlobKey, SourceFile]:
         """Seed ``cache`` with the workers' results as they come, and return the files they
         read. ``clean`` is called with each chunk's prompts that loaded and checked without an
-        error, while the other chunks are still being worked on."""
+        error, while the other chunks are still being worked on. ``Cancelled`` once ``stop``
+        is set."""
         files: dict[BlobKey, SourceFile] = {}
         for future in as_completed(self._chunks):
+            if stop is not None and stop.is_set():
+                raise Cancelled
             found: list[Prompt] = []
             for key, (file, result, checks) in zip(self._chunks[future], future.result(),
                                                    strict=True):
@@ -131,6 +140,14 @@ class Prefill:
 
 
 # --- in the workers ---------------------------------------------------------------------------
+
+
+def _init_worker() -> None:
+    # Ctrl-C reaches the whole process group: the server stops its workers itself, and a
+    # worker interrupted mid-prompt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits a paused collector (see server.index); it runs its own.
+    gc.enable()
 
 
 def _ready() -> None:

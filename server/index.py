@@ -29,7 +29,7 @@ from promptctl.errors import ConfigError, RepositoryError
 from promptctl.library import Library
 from promptctl.loadcache import LoadCache, partials_key
 from promptctl.model import PROMPTS_DIR, Prompt, is_partial_path, prompt_id_for
-from promptctl.prefill import BlobKey, Prefill
+from promptctl.prefill import BlobKey, Cancelled, Prefill
 from promptctl.problems import Problem
 from promptctl.render import Renderer
 from promptctl.search import Hit, SearchIndex
@@ -179,6 +179,7 @@ class IndexBuilder:
         self._fill: Prefill | None = None  # a first build's work, started by ``head_start``
         self._search_unsaved = False  # an in-memory search index still to move into the store
         self._search_unmerged = False  # a first build's search rows, still to merge
+        self._cancel = threading.Event()
 
     def open(self) -> Any:
         import pygit2
@@ -354,7 +355,10 @@ class IndexBuilder:
             self._search_unmerged = True
         try:
             self._blobs.update(fill.collect(
-                self._load_cache, self._add_provisional if provisional else None))
+                self._load_cache, self._add_provisional if provisional else None,
+                self._cancel))
+        except Cancelled:
+            raise
         except Exception as exc:
             # Workers that die are a slower start, not a failed one: what they finished is in
             # the cache, and Library.load does the rest here.
@@ -430,6 +434,11 @@ class IndexBuilder:
         """Search rows that no live index can see any more are dropped."""
         if self._search is not None:
             self._search.purge(oldest_live_generation)
+
+    def cancel(self) -> None:
+        """Stop a first build that is waiting for its workers (the server is stopping): the
+        build raises ``prefill.Cancelled``."""
+        self._cancel.set()
 
     def close(self) -> None:
         if self._fill is not None:  # begun by head_start, never collected

@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from promptctl.errors import PromptctlError, RepositoryError
+from promptctl.prefill import Cancelled
 from server.index import Index, IndexBuilder
 from server.settings import Settings
 
@@ -65,6 +66,7 @@ class Reloader:
 
     def stop(self) -> None:
         self._stop = True
+        self.builder.cancel()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
@@ -136,6 +138,8 @@ class Reloader:
         started = time.perf_counter()
         try:
             new = self.builder.build(current)
+        except Cancelled:
+            return CheckResult(None, False, "the server is shutting down")
         except Exception as exc:  # whatever it was, the last index keeps serving
             known = isinstance(exc, PromptctlError | OSError)
             self.reload_error = str(exc) if known else f"{type(exc).__name__}: {exc}"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from promptctl.library import Library
 from promptctl.loadcache import LoadCache
 from promptctl.search import SearchIndex
@@ -376,3 +378,24 @@ def test_a_first_build_without_working_worker_processes_loads_in_process(
     assert (entries, errors) == (len(expected.entries), len(expected.errors))
     assert misses == entries + 6  # every prompt file loaded in the process itself
     assert "loading in the server process" in done.stderr
+
+
+def test_workers_leave_ctrl_c_to_the_server_and_a_stopping_server_cancels_its_build(
+        make_repo: RepoFactory) -> None:
+    """Ctrl-C reaches every process of the group: a worker interrupted mid-prompt printed a
+    traceback, and the server then waited for a build nobody would use."""
+    import signal
+
+    from promptctl.prefill import Cancelled, Prefill
+
+    repo = make_repo(_mixed_library())
+    pool = Prefill(2, repo)
+    assert pool._pool.submit(signal.getsignal, signal.SIGINT).result(timeout=60) == \
+        signal.SIG_IGN
+    pool.close()
+    builder = IndexBuilder(repo, "main", workers=2, parallel_min=1)
+    builder.head_start()
+    builder.cancel()
+    with pytest.raises(Cancelled):
+        builder.build()
+    builder.close()
