@@ -202,6 +202,14 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
     parallel.close()
 
 
+def _run_script(script: Path, *args: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` in a fresh interpreter (a process of its own, as the server is)."""
+    done = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_a_head_start_forks_its_workers_and_keeps_its_search_index(
         make_repo: RepoFactory, tmp_path: Path) -> None:
     """What `promptctl serve` does: the first build begun before anything else runs (so the
@@ -231,10 +239,7 @@ def test_a_head_start_forks_its_workers_and_keeps_its_search_index(
         "        'rows': [before, rows()]}))\n"
         "    builder.close()\n",
         encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script), str(repo), str(cache)],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
-    assert done.returncode == 0, done.stderr
-    got = json.loads(done.stdout)
+    got = json.loads(_run_script(script, repo, cache).stdout)
     serial = IndexBuilder(repo, "main", workers=1)
     expected = serial.build()
     assert got["method"] == ("fork" if sys.platform == "linux" else "spawn")
@@ -368,9 +373,7 @@ def test_a_first_build_without_working_worker_processes_loads_in_process(
         "    index = builder.build()\n"
         "    print(len(index.entries), len(index.errors), builder._load_cache.misses)\n",
         encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script), str(repo), str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
-    assert done.returncode == 0, done.stderr
+    done = _run_script(script, repo, tmp_path)
     serial = IndexBuilder(repo, "main", workers=1)
     expected = serial.build()
     serial.close()
