@@ -254,6 +254,10 @@ def _form_rules(path: str, form: Form, data: dict[str, Any],
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """The line and the column, in characters as an editor counts them, of byte ``offset``."""
     line = data.count(b"\n", 0, offset) + 1
     start = data.rfind(b"\n", 0, offset) + 1
-    return line, offset - start + 1
+    before = data[start:offset].decode("utf-8", errors="replace")  # a bad byte: one character
+    if start == 0:
+        before = before.removeprefix("\ufeff")  # a byte-order mark is not shown
+    return line, len(before) + 1

@@ -133,6 +133,9 @@ CASES = [
                  "encoding", "bytes that are not UTF-8 (0xe9)", id="not-utf8"),
     pytest.param({BAD: (HEAD + "---\nab").encode() + b"\x00c\n"}, f"{BAD}:8:3", "encoding",
                  "NUL byte", id="nul-byte"),
+    pytest.param({BAD: (HEAD + "---\nCaf\u00e9 cr\u00e8me ").encode() + b"\xff\n"},
+                 f"{BAD}:8:12", "encoding", "bytes that are not UTF-8 (0xff)",
+                 id="not-utf8-column-in-characters"),
     # --- paths and ids ---------------------------------------------------------------------------
     pytest.param({"prompts/demo/Bad.prompt.md": md()}, "prompts/demo/Bad.prompt.md:1:1", "id",
                  "'Bad' has upper case", id="id-upper-case"),
