@@ -140,8 +140,6 @@ def prompt_id_for(path: str) -> str | None:
 
 
 def is_partial_path(path: str) -> bool:
-    """Any path part under prompts/ that starts with "_" makes a file a partial, not a prompt."""
-    parts = path.split("/")[1:]
-    return any(part.startswith("_") for part in parts[:-1]) or (
-        bool(parts) and parts[-1].startswith("_")
-    )
+    """Any path part under prompts/ that starts with "_" makes a file a partial, not a prompt
+    (every part after the first follows a "/")."""
+    return "/_" in path

@@ -114,21 +114,25 @@ class Index:
 def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:
     ids = sorted(entries)
     consumer_ids = []
-    tags: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
-    collections: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+    # Every tag and collection once per prompt, counted at the end (one Counter per list is
+    # much cheaper than 10,000 updates: this runs on every reload).
+    tags: tuple[list[str], list[str]] = ([], [])
+    collections: tuple[list[str], list[str]] = ([], [])
     for prompt_id in ids:
         prompt = entries[prompt_id].prompt
-        visible = may_see("consumer", prompt)
         prompt_tags = set(prompt.meta["tags"])
-        for which in ((0, 1) if visible else (1,)):
-            tags[which].update(prompt_tags)
-            collections[which][prompt.collection] += 1
-        if visible:
+        collection = prompt_id.split("/", 1)[0]
+        tags[1].extend(prompt_tags)
+        collections[1].append(collection)
+        if may_see("consumer", prompt):
             consumer_ids.append(prompt_id)
+            tags[0].extend(prompt_tags)
+            collections[0].append(collection)
 
     def view(chosen: list[str], which: int) -> RoleView:
-        return RoleView(tuple(chosen), frozenset(chosen), tuple(sorted(tags[which].items())),
-                        tuple(sorted(collections[which].items())))
+        return RoleView(tuple(chosen), frozenset(chosen),
+                        tuple(sorted(Counter(tags[which]).items())),
+                        tuple(sorted(Counter(collections[which]).items())))
 
     return {"consumer": view(consumer_ids, 0), "all": view(ids, 1)}
 

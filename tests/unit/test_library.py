@@ -4,6 +4,7 @@ import pytest
 
 from promptctl.errors import InvalidPrompt, PromptNotFound
 from promptctl.library import Library
+from promptctl.model import is_partial_path
 from promptctl.search import SearchIndex, fts_query
 from promptctl.sources import WorkTreeSource
 from tests.conftest import GOOD_PROMPT, RepoFactory
@@ -97,3 +98,16 @@ def test_search_ranks_title_and_tags_and_respects_allowed(library: Library) -> N
     assert index.search("review", allowed={"eng/old-review"})[0].id == "eng/old-review"
     for hostile in ['"', "c++", "a AND (", "NEAR(", "*", "-x", "über"]:
         index.search(hostile)  # never a syntax error
+
+
+@pytest.mark.parametrize(("path", "partial"), [
+    ("prompts/_partials/sign.md", True),
+    ("prompts/eng/_footer.md", True),
+    ("prompts/eng/_shared/deep/part.md", True),
+    ("prompts/eng/review.prompt.md", False),
+    ("prompts/eng_team/review.prompt.md", False),
+    ("prompts/eng/review_v2.prompt.md", False),
+])
+def test_a_path_part_starting_with_an_underscore_makes_a_partial(path: str,
+                                                                 partial: bool) -> None:
+    assert is_partial_path(path) is partial
