@@ -145,6 +145,9 @@ class SearchIndex:
         try:
             self.db.backup(target, pages=4096)
             target.execute("PRAGMA journal_mode=WAL")
+            # The copy went through the write-ahead log: fold it into the file now, or the
+            # next write (a reload) would pay for checkpointing the whole index.
+            target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException:
             target.close()
             raise

@@ -236,7 +236,8 @@ def test_a_head_start_forks_its_workers_and_keeps_its_search_index(
         "        'entries': sorted(index.entries), 'errors': [e.path for e in index.errors],\n"
         "        'hits': {q: [[h.id, round(h.score, 9), h.snippet] for h in\n"
         "                     index.search(q, limit=50, allowed=None)] for q in queries},\n"
-        "        'rows': [before, rows()]}))\n"
+        "        'rows': [before, rows()],\n"
+        "        'wal': (builder.store.root / 'search.sqlite3-wal').stat().st_size}))\n"
         "    builder.close()\n",
         encoding="utf-8")
     got = json.loads(_run_script(script, repo, cache).stdout)
@@ -247,8 +248,10 @@ def test_a_head_start_forks_its_workers_and_keeps_its_search_index(
     assert got["entries"] == sorted(expected.entries)
     assert got["errors"] == [e.path for e in expected.errors]
     assert got["hits"] == {q: [list(hit) for hit in _hits(expected, q)] for q in _QUERIES}
-    # The search index was written to the cache by persist, not before.
+    # The search index was written to the cache by persist, not before, and folded into the
+    # file: the next write does not have to checkpoint the whole index.
     assert got["rows"] == [0, len(expected.entries)]
+    assert got["wal"] == 0
     # The next start reads that index back instead of building it.
     again = _kept_builder(repo, cache)
     index = again.build()
