@@ -24,7 +24,9 @@ import hashlib
 import importlib.metadata
 import logging
 import os
+import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import IO
 
@@ -177,6 +179,45 @@ class IndexStore:
     def close(self) -> None:
         self.db.close()
         self._lock.close()  # releases the flock
+
+
+STALE_DAYS = 30.0  # a default cache directory unused this long is removed by the next server
+
+
+def remove_stale(parent: Path, keep: Path, *, days: float = STALE_DAYS) -> list[Path]:
+    """Remove the index caches under ``parent`` (the default location, one directory per
+    repository and ref) that no server has written for ``days`` and none holds now; returns
+    them. Directories that are not index caches (no ``version`` file) are left alone."""
+    removed: list[Path] = []
+    cutoff = time.time() - days * 86400
+    try:
+        candidates = [d for d in parent.iterdir() if d.is_dir() and not d.is_symlink()]
+    except OSError:
+        return removed
+    for directory in candidates:
+        if directory.resolve() == keep.resolve() or not (directory / "version").is_file():
+            continue
+        try:
+            newest = max(f.stat().st_mtime for f in directory.iterdir())
+            if newest > cutoff:
+                continue
+            with (directory / "lock").open("a+b") as lock:
+                try:
+                    import fcntl
+
+                    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except ImportError:  # no flock: a directory that old is not in use either
+                    pass
+                except OSError:
+                    continue  # a server uses it
+                shutil.rmtree(directory)
+        except OSError as exc:
+            log.warning("could not remove the stale index cache %s: %s", directory, exc)
+            continue
+        log.info("removed the index cache %s: no server has used it for %g days", directory,
+                 days)
+        removed.append(directory)
+    return removed
 
 
 def _remove(path: Path) -> None:

@@ -108,6 +108,11 @@ def serve(
     if notice:
         note(f"note: {notice}")
     configure_logging()
+    if cache_dir is not None and index_cache is None:
+        # The default location holds one directory per repository and ref ever served here.
+        from server.store import remove_stale
+
+        remove_stale(cache_dir.parent, cache_dir)
     # The first build starts before the web stack is imported and the port bound: its worker
     # processes read and load the prompts meanwhile.
     builder.head_start(settings.index_cache)

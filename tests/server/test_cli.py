@@ -212,3 +212,32 @@ def test_serve_deletes_usage_events_past_its_retention(library_repo: Path,
             time.sleep(0.05)
     with closing(sqlite3.connect(usage_db)) as conn:
         assert conn.execute("SELECT count(*) FROM usage_events").fetchone() == (1,)
+
+
+def test_serve_removes_default_index_caches_no_server_used_for_a_month(
+        library_repo: Path, tmp_path: Path) -> None:
+    cache_home = tmp_path / "cache"
+    parent = cache_home / "promptctl" / "index"
+    stale, recent = parent / "0123456789abcdef", parent / "fedcba9876543210"
+    for directory, days in ((stale, 45), (recent, 3)):
+        directory.mkdir(parents=True)
+        (directory / "version").write_text("older promptctl", encoding="utf-8")
+        when = time.time() - days * 86400
+        os.utime(directory / "version", (when, when))
+    explicit = tmp_path / "elsewhere" / "index"
+    elsewhere_stale = explicit.parent / "old-cache"
+    elsewhere_stale.mkdir(parents=True)
+    (elsewhere_stale / "version").write_text("older promptctl", encoding="utf-8")
+    os.utime(elsewhere_stale / "version", (0, 0))
+    args = ("--repo", str(library_repo), "--usage-db", str(tmp_path / "u.sqlite3"), "--poll", "0")
+    # With --index-cache the directory's neighbours are the user's business: left alone.
+    with _serving(str(cache_home), *args, "--index-cache", str(explicit)):
+        pass
+    assert stale.is_dir()
+    assert elsewhere_stale.is_dir()
+    with _serving(str(cache_home), *args) as (_url, proc):
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=15)
+    assert not stale.exists()
+    assert recent.is_dir()
+    assert f"removed the index cache {stale}" in err

@@ -4,8 +4,10 @@ from scratch; the search copy is updated, not rebuilt."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from promptctl.loadcache import LoadCache
 from promptctl.search import SearchIndex
 from promptctl.sources import MAX_FILE_BYTES, GitTreeSource
 from server.index import Index, IndexBuilder
-from server.store import IndexStore
+from server.store import IndexStore, remove_stale
 from tests.conftest import ROOT, RepoFactory, git
 from tests.server.conftest import LIBRARY, commit_files, prompt
 
@@ -405,3 +407,33 @@ def test_workers_leave_ctrl_c_to_the_server_and_a_stopping_server_cancels_its_bu
     with pytest.raises(Cancelled):
         builder.build()
     builder.close()
+
+
+def _aged(directory: Path, days: float) -> Path:
+    """An index cache directory whose files were last written ``days`` ago."""
+    directory.mkdir(parents=True)
+    (directory / "version").write_text("some promptctl", encoding="utf-8")
+    (directory / "loaded.sqlite3").write_bytes(b"rows")
+    when = time.time() - days * 86400
+    for file in directory.iterdir():
+        os.utime(file, (when, when))
+    return directory
+
+
+def test_index_caches_unused_for_a_month_are_removed_unless_held(tmp_path: Path) -> None:
+    parent = tmp_path / "promptctl" / "index"
+    mine = _aged(parent / "mine", 90)  # the one being opened: old, but kept
+    stale = _aged(parent / "stale", 31)
+    recent = _aged(parent / "recent", 5)
+    held = _aged(parent / "held", 60)
+    other = parent / "not-a-cache"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine", encoding="utf-8")
+    store = IndexStore.open(held)  # a running server holds it
+    assert store is not None
+    assert remove_stale(parent, mine) == [stale]
+    assert not stale.exists()
+    assert all(d.is_dir() for d in (mine, recent, held, other))
+    store.close()
+    # Opening it rewrote its version file: it counts as used today.
+    assert remove_stale(parent, mine) == []
