@@ -226,8 +226,7 @@ class IndexBuilder:
         pool = self._pool_for(len(blobs))
         if cache_dir is not None:
             self.open_store(cache_dir)
-        if self.store is not None and not self._store_read:
-            self._restore(self.store)
+        self._restore()
         if pool is not None:
             self._fill = self._start_fill(pool, repo, blobs)
 
@@ -257,8 +256,8 @@ class IndexBuilder:
 
     def _build(self, started: float, repo: Any, commit_id: str, commit: Any,
                previous: Index | None, first: bool, blobs: list[BlobKey]) -> Index:
-        if first and self.store is not None and not self._store_read:
-            self._restore(self.store)
+        if first:
+            self._restore()
         # A first build of a large library reads, loads and checks its prompts in worker
         # processes (``head_start`` may have started them already).
         fill, self._fill = self._fill, None
@@ -316,8 +315,7 @@ class IndexBuilder:
         try:
             return Prefill(self.workers, self.repo_path)
         except Exception as exc:  # no processes here (limits, no semaphores): one process then
-            log.warning("cannot start worker processes (%s: %s); loading in the server process",
-                        type(exc).__name__, exc)
+            _workers_failed("cannot start worker processes", exc)
             return None
 
     def _start_fill(self, pool: Prefill, repo: Any, blobs: list[BlobKey]) -> Prefill | None:
@@ -336,8 +334,7 @@ class IndexBuilder:
                        prefill.partials_of(partials))
         except Exception as exc:
             pool.close()
-            log.warning("worker processes failed (%s: %s); loading in the server process",
-                        type(exc).__name__, exc)
+            _workers_failed("worker processes failed", exc)
             return None
         return pool
 
@@ -364,10 +361,7 @@ class IndexBuilder:
         except Cancelled:
             raise
         except Exception as exc:
-            # Workers that die are a slower start, not a failed one: what they finished is in
-            # the cache, and Library.load does the rest here.
-            log.warning("worker processes failed (%s: %s); loading in the server process",
-                        type(exc).__name__, exc)
+            _workers_failed("worker processes failed", exc)
         finally:
             fill.close()
 
@@ -380,8 +374,11 @@ class IndexBuilder:
                 fresh.append(prompt)
         self.search_index.add(fresh, generation=self.generation + 1)
 
-    def _restore(self, store: IndexStore) -> None:
-        """Start from what an earlier run of this server kept (see ``server.store``)."""
+    def _restore(self) -> None:
+        """Start from what an earlier run of this server kept (see ``server.store``), once."""
+        store = self.store
+        if store is None or self._store_read:
+            return
         started = time.perf_counter()
         self._store_read = True
         files = store.restore(self._load_cache)
@@ -530,6 +527,12 @@ class IndexBuilder:
                 walked.append((SourceFile(rel, b"", "special"), None))
         fresh[key] = walked
         return walked
+
+
+def _workers_failed(what: str, exc: Exception) -> None:
+    """Workers that cannot start or that die cost time, not the build: what they finished is in
+    the load cache, and ``Library.load`` does the rest in this process."""
+    log.warning("%s (%s: %s); loading in the server process", what, type(exc).__name__, exc)
 
 
 def _tree_blobs(repo: Any, tree: Any) -> list[BlobKey]:
