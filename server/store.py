@@ -93,13 +93,7 @@ class IndexStore:
         except OSError as exc:
             log.warning("index cache %s unusable, starting without it: %s", root, exc)
             return None
-        try:
-            import fcntl
-
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # not on POSIX: no lock, one server per directory is on the user
-            pass
-        except OSError:
+        if not _lock(lock):
             lock.close()
             log.warning("index cache %s is in use by another server; starting without it", root)
             return None
@@ -184,6 +178,20 @@ class IndexStore:
 STALE_DAYS = 30.0  # a default cache directory unused this long is removed by the next server
 
 
+def _lock(file: IO[bytes]) -> bool:
+    """Take the exclusive lock of a cache directory; False when a server holds it. Without
+    flock (not on POSIX) there is no lock: one server per directory is then on the user."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
 def remove_stale(parent: Path, keep: Path, *, days: float = STALE_DAYS) -> list[Path]:
     """Remove the index caches under ``parent`` (the default location, one directory per
     repository and ref) that no server has written for ``days`` and none holds now; returns
@@ -202,13 +210,7 @@ def remove_stale(parent: Path, keep: Path, *, days: float = STALE_DAYS) -> list[
             if newest > cutoff:
                 continue
             with (directory / "lock").open("a+b") as lock:
-                try:
-                    import fcntl
-
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except ImportError:  # no flock: a directory that old is not in use either
-                    pass
-                except OSError:
+                if not _lock(lock):
                     continue  # a server uses it
                 shutil.rmtree(directory)
         except OSError as exc:
