@@ -7,6 +7,8 @@ catch every exception a template can raise. The environment itself is in ``sandb
 
 from __future__ import annotations
 
+import keyword
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -195,6 +197,44 @@ def _fast_names(ast: nodes.Template) -> set[str] | None:
                     below.append(item)
         level = below
     return {name for name in names if name not in environment.globals}
+
+
+# The shape most prompts have: text, `{% raw %}` blocks and `{{ name }}`, nothing else. Jinja2's
+# lexer (3.1's lexer.py, default delimiters and settings, no extensions or line statements) cuts
+# text at the leftmost "{{", "{%" or "{#"; "{%" followed by `raw` and "%}" (spaces allowed) opens a
+# raw block, which ends at the leftmost "{%" `endraw` "%}" in any spacing or whitespace-control
+# form; inside "{{ }}" an ASCII identifier between spaces is one name token, which the parser
+# reads as a load of that name unless it is a constant (`true`, `none`, ...) or a keyword such as
+# `not`. Everything else - "{#", any other "{%", whitespace control, expressions - and a
+# `self`, a keyword or a constant returns None: the caller parses.
+_OPENER = re.compile(r"\{[{%#]")
+_PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_RAW_BEGIN = re.compile(r"\{%\s*raw\s*%\}")
+_RAW_END = re.compile(r"\{%([-+]?)\s*endraw\s*([-+]?)%\}")
+_NOT_PLAIN_NAMES = frozenset({*keyword.kwlist, "true", "false", "none", "self"})
+
+
+def plain_names(source: str, env: jinja2.Environment) -> set[str] | None:
+    """What ``referenced_names(env.parse(source), env)`` gives, without parsing, for a template
+    of text, raw blocks and ``{{ name }}`` only (which always parses); None for any other."""
+    names: set[str] = set()
+    position = 0
+    while (found := _OPENER.search(source, position)) is not None:
+        start = found.start()
+        if source[start + 1] == "{":
+            variable = _PLAIN_VARIABLE.match(source, start)
+            if variable is None or variable[1] in _NOT_PLAIN_NAMES:
+                return None
+            names.add(variable[1])
+            position = variable.end()
+        elif source[start + 1] == "%" and (raw := _RAW_BEGIN.match(source, start)) is not None:
+            end = _RAW_END.search(source, raw.end())
+            if end is None or end[1] or end[2]:
+                return None
+            position = end.end()
+        else:
+            return None
+    return {name for name in names if name not in env.globals}
 
 
 def referenced_names(ast: nodes.Template, env: jinja2.Environment) -> set[str]:

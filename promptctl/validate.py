@@ -20,7 +20,7 @@ from promptctl.errors import InputError
 from promptctl.loadcache import CheckKey, LoadCache, check_key, partials_key
 from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
-from promptctl.render import includes, referenced_names
+from promptctl.render import includes, plain_names, referenced_names
 from promptctl.sandbox import make_environment
 from promptctl.schema import Validator, check_input_schema
 
@@ -198,6 +198,10 @@ def _check_prompt(prompt: Prompt, env: jinja2.Environment, partials: _Partials) 
 def _check_template(prompt: Prompt, template: Template, env: jinja2.Environment,
                     partials: _Partials, used: set[str]) -> list[Problem]:
     path = prompt.path
+    plain = plain_names(template.source, env)
+    if plain is not None and plain <= prompt.inputs.keys():
+        used |= plain  # text, raw blocks and declared {{ name }}s: nothing to report
+        return []
     try:
         ast = env.parse(template.source)
     except jinja2.TemplateSyntaxError as exc:

@@ -7,6 +7,7 @@ own parse, since the compiler folds constants in the tree it is given.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -268,3 +269,99 @@ def test_corpora() -> None:
         assert referenced_names(ENV.parse(source), ENV) == expected, where
         compared += 1
     assert compared > 100
+
+
+# --- plain_names: the same answer without parsing, for text, raw blocks and {{ name }} -------
+
+PLAIN = {
+    "": set(),
+    "just text } { }} %} #}": set(),
+    "{{ name }}": {"name"},
+    "{{name}}{{\tother\n}}": {"name", "other"},
+    "a {{ x }} b {{ x }} {{ y_2 }}": {"x", "y_2"},
+    "{{ range }} {{ n }}": {"n"},  # globals left out, as referenced_names does
+    "{% raw %}{{ not a name }}{% if %}{# #}{% endraw %}{{ real }}": {"real"},
+    "{%raw%}x{%endraw%}{%  raw  %}{{ y }}{%\n endraw \n%}": set(),
+    "{{ x }}}": {"x"},
+    "text\r\n{{ x }}\r\n": {"x"},
+    "{{ loop }} {{ caller }}": {"loop", "caller"},
+}
+
+NOT_PLAIN = [
+    "{% if a %}{{ b }}{% endif %}",
+    "{# comment #}{{ x }}",
+    "{{ x|upper }}",
+    "{{ x.y }}",
+    "{{- x }}",
+    "{{ x -}}",
+    "{{+ x }}",
+    "{{ 'x' }}",
+    "{{ 1 }}",
+    "{{ true }}",
+    "{{ None }}",
+    "{{ not }}",
+    "{{ self }}",
+    "{{ if }}",
+    "{{ x",
+    "{{ }}",
+    "{{{ x }}",
+    "{{ nämlich }}",
+    "{%- raw %}x{% endraw %}",
+    "{% raw -%}x{% endraw %}",
+    "{% raw %}x{%- endraw %}",
+    "{% raw %}x{% endraw -%}",
+    "{% raw %}x{% endraw +%}",
+    "{% raw %}never closed",
+    "{% raw %}x{% endraw %}{% endraw %}",
+    "{% rawx %}",
+    "{% endraw %}",
+]
+
+
+@pytest.mark.parametrize(("source", "names"), PLAIN.items())
+def test_plain_names_of_plain_templates(source: str, names: set[str]) -> None:
+    assert render.plain_names(source, ENV) == names
+    assert referenced_names(ENV.parse(source), ENV) == names
+
+
+@pytest.mark.parametrize("source", NOT_PLAIN)
+def test_plain_names_declines_the_rest(source: str) -> None:
+    assert render.plain_names(source, ENV) is None
+
+
+def _plain_agrees(where: str, source: str) -> bool:
+    """Where plain_names answers, Jinja2 parses the template and finds the same names."""
+    found = render.plain_names(source, ENV)
+    if found is None:
+        return False
+    assert referenced_names(ENV.parse(source), ENV) == found, where
+    return True
+
+
+def test_plain_names_on_random_templates() -> None:
+    # Fragments that sit on every edge of the lexer's rules; a fixed seed keeps runs equal.
+    pieces = ["{", "}", "{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " ", "\n", "\r", "\t",
+              "raw", "endraw", "x", "y1", "_", "not", "true", "self", "'", "|", ".", "é", "a",
+              "{% raw %}", "{%raw%}", "{% endraw %}", "{%endraw\n%}", "{%- endraw %}",
+              "{% endraw -%}", "{{ x }}", "{{y1}}", "{{ not }}", "{{ x -}}", "{{- x }}",
+              "{{ x.y }}", "{{ self }}"]
+    rng = random.Random(20261128)
+    answered = with_raw = with_names = 0
+    for _ in range(20_000):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        if _plain_agrees(repr(source), source):
+            answered += 1
+            with_raw += "raw" in source and "{%" in source
+            with_names += bool(render.plain_names(source, ENV))
+    # The comparison ran often enough, over raw blocks and names too, to mean something.
+    assert answered > 2_000
+    assert with_raw > 100
+    assert with_names > 300
+
+
+def test_plain_names_on_the_starter_prompts_and_corpora() -> None:
+    templates = list(_starter_templates())
+    if CORPORA.is_dir():
+        templates += list(_corpus_templates(CORPORA))
+    answered = sum(_plain_agrees(where, source) for where, source in templates)
+    assert answered >= (100 if CORPORA.is_dir() else 1)
