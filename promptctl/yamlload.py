@@ -8,7 +8,8 @@ Refused on purpose, with a located error:
   ("billion laughs"), and prompt files have no need for them;
 - duplicate keys, which YAML parsers silently resolve to the last one;
 - keys that are not strings, and nesting deeper than ``MAX_DEPTH``;
-- ``.nan`` and ``.inf``, which JSON cannot carry (and a NaN passes every ``minimum``).
+- ``.nan`` and ``.inf``, which JSON cannot carry (and a NaN passes every ``minimum``), and
+  explicit tags that make other types (``!!timestamp``, ``!!binary``, ``!!set``, ``!!omap``).
 Dates stay strings (no timestamp resolver), so the data is always JSON-serialisable.
 """
 
@@ -146,6 +147,8 @@ _STR = "tag:yaml.org,2002:str"
 _FLOAT = "tag:yaml.org,2002:float"
 _JSON_SCALARS = frozenset({"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool",
                            "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_JSON_TAGS = frozenset({_STR, *_JSON_SCALARS, "tag:yaml.org,2002:seq",
+                        "tag:yaml.org,2002:map"})
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
@@ -329,6 +332,11 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
         if len(path) > MAX_DEPTH:
             raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels; flatten the structure",
                               line, col)
+        if node.tag not in _JSON_TAGS:
+            kind = node.tag.removeprefix("tag:yaml.org,2002:")
+            raise YamlProblem(f"!!{kind} makes a value that JSON (which clients read) cannot "
+                              "carry; drop the tag and write a string, number, true/false, list "
+                              "or mapping", line, col, code="yaml-type")
         style = node.style if isinstance(node, yaml.ScalarNode) else None
         if node.tag == _FLOAT and isinstance(node, yaml.ScalarNode) and not math.isfinite(
                 _CONSTRUCTOR.construct_yaml_float(node)):

@@ -40,10 +40,15 @@ def test_dates_stay_strings() -> None:
         ("a: 1.0e+400\n", 1, 4, "yaml-number", "'1.0e+400' is not a finite number"),
         ("a: !!float nan\n", 1, 4, "yaml-number", "'nan' is not a finite number"),
         ("a:\n  b: [1, !!float .NaN, .inf]\n", 2, 10, "yaml-number", "'.NaN' is not a finite"),
+        ("x-when: !!timestamp 2024-01-01\n", 1, 9, "yaml-type", "!!timestamp makes a value"),
+        ("a:\n  b: !!binary aGVsbG8=\n", 2, 6, "yaml-type", "!!binary makes a value"),
+        ("tags: !!set {a, b}\n", 1, 7, "yaml-type", "!!set makes a value"),
+        ("a: [1, !!omap [{b: 1}]]\n", 1, 8, "yaml-type", "!!omap makes a value"),
+        ("a: !!pairs [{b: 1}]\n", 1, 4, "yaml-type", "!!pairs makes a value"),
     ],
     ids=["anchor", "alias", "duplicate-key", "unclosed-flow", "int-key", "bad-indent", "deep",
          "nan", "inf-in-flow", "negative-inf-in-a-list", "overflow", "tagged-nan",
-         "tagged-nan-node-path"],
+         "tagged-nan-node-path", "timestamp", "binary", "set", "omap", "pairs"],
 )
 def test_refusals_are_located(text: str, line: int, col: int, code: str, message: str) -> None:
     with pytest.raises(yamlload.YamlProblem) as caught:
@@ -53,6 +58,11 @@ def test_refusals_are_located(text: str, line: int, col: int, code: str, message
     if code != "yaml":
         assert problem.col == col
     assert message in problem.message
+
+
+def test_tags_of_json_types_load() -> None:
+    text = "a: !!str 2024-01-01\nb: !!int '12'\nc: !!seq [1]\nd: !!map {e: !!null ''}\n"
+    assert yamlload.load(text).data == {"a": "2024-01-01", "b": 12, "c": [1], "d": {"e": None}}
 
 
 def test_finite_floats_and_nan_looking_strings_load() -> None:
