@@ -30,11 +30,16 @@ class SourceFile:
     size: int = 0
 
 
-def blob_file(rel: str, blob: Any) -> SourceFile:
-    """The ``SourceFile`` of a pygit2 blob at ``rel``: its bytes, or "oversize" past the bound."""
-    if blob.size > MAX_FILE_BYTES:
-        return SourceFile(rel, b"", "oversize", blob.size)
-    return SourceFile(rel, bytes(blob.data), "file", blob.size)
+def blob_file(rel: str, odb: Any, blob_id: Any) -> SourceFile:
+    """The ``SourceFile`` of the blob ``blob_id`` of a pygit2 object database (``repo.odb``) at
+    ``rel``: its bytes, or "oversize" past the bound (known from the header, before reading).
+
+    Read from the database straight, without a ``Blob`` object: half the time of
+    ``repo[blob_id].data``, which counts over a library of thousands of prompts."""
+    _kind, size = odb.read_header(blob_id)
+    if size > MAX_FILE_BYTES:
+        return SourceFile(rel, b"", "oversize", size)
+    return SourceFile(rel, odb.read(blob_id)[1], "file", size)
 
 
 class Source(Protocol):
@@ -141,6 +146,6 @@ class GitTreeSource:
                 elif mode == pygit2.enums.FileMode.LINK:
                     yield SourceFile(rel, b"", "symlink")
                 elif mode in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
-                    yield blob_file(rel, self.repo[entry.id])
+                    yield blob_file(rel, self.repo.odb, entry.id)
                 else:  # a submodule (commit entry): nothing to read
                     yield SourceFile(rel, b"", "special")

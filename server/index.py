@@ -326,7 +326,7 @@ class IndexBuilder:
         partials = []
         for path, blob_id in blobs:
             if is_partial_path(path):
-                file = blob_file(path, repo[blob_id])
+                file = blob_file(path, repo.odb, blob_id)
                 self._blobs[(path, blob_id)] = file
                 partials.append(file)
         try:
@@ -520,7 +520,7 @@ class IndexBuilder:
                 blob_key = (rel, str(entry.id))
                 known = self._blobs.get(blob_key)
                 if known is None:
-                    known = blob_file(rel, repo[entry.id])
+                    known = blob_file(rel, repo.odb, entry.id)
                 blobs[blob_key] = known
                 walked.append((known, blob_key[1]))
             else:
