@@ -25,6 +25,8 @@ _WEIGHTS = (3.0, 0.0, 0.0, 0.0, 0.0, 10.0, 4.0, 8.0, 1.0)
 _META_COLUMNS = "id title description tags"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _AUTOMERGE = 4  # FTS5's default
+_CRISIS = 16  # FTS5's default
+_CRISIS_OFF = 128  # well below FTS5's bound of 2,000 segments in an index
 MARK_START, MARK_END = "[", "]"
 
 
@@ -115,12 +117,17 @@ class SearchIndex:
 
     def merging(self, on: bool) -> None:
         """Turn FTS5's merging of index segments after each write off (a first build that adds
-        its rows in many transactions: 20% faster) or back on (its default, kept in the
-        index). Unmerged segments cost searches about 10% and the next writes the merging put
-        off: ``merge`` does it at once."""
+        its rows in many transactions) or back on (its defaults, kept in the index).
+
+        Off, a write merges nothing until a level holds ``_CRISIS_OFF`` segments (FTS5's
+        "crisismerge", 16 by default), so adding 10,000 corpus prompts in 50 transactions
+        merges nothing at all: 40% less time than with FTS5's defaults. Unmerged segments cost
+        searches a millisecond or two and the next writes the merging put off: ``merge`` does
+        it at once."""
+        automerge, crisis = (_AUTOMERGE, _CRISIS) if on else (0, _CRISIS_OFF)
         with self._lock, self.db:
-            self.db.execute("INSERT INTO docs(docs, rank) VALUES ('automerge', ?)",
-                            (_AUTOMERGE if on else 0,))
+            self.db.execute("INSERT INTO docs(docs, rank) VALUES ('automerge', ?)", (automerge,))
+            self.db.execute("INSERT INTO docs(docs, rank) VALUES ('crisismerge', ?)", (crisis,))
 
     def merge(self, pages: int = 64) -> int:
         """Merge index segments, ``pages`` pages a step, until FTS5 finds nothing to merge

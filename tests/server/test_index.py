@@ -122,7 +122,13 @@ def test_rows_added_unmerged_are_merged_later_with_the_same_answers(
 
     before = answers(unmerged)
     assert before == answers(merged)
+
+    def config() -> dict[str, int]:
+        return dict(unmerged.db.execute("SELECT k, v FROM docs_config WHERE k LIKE '%merge'"))
+
+    assert config() == {"automerge": 0, "crisismerge": 128}
     unmerged.merging(True)
+    assert config() == {"automerge": 4, "crisismerge": 16}  # FTS5's defaults, kept in the index
     assert unmerged.merge(pages=4) > 1
     assert unmerged.merge() == 1
     assert answers(unmerged) == before
@@ -171,8 +177,9 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
     assert sorted(one.entries) == sorted(two.entries)
     for prompt_id, entry in one.entries.items():
         other = two.entries[prompt_id].prompt
-        assert (other.meta, other.templates, other.digest) == (
-            entry.prompt.meta, entry.prompt.templates, entry.prompt.digest)
+        assert other == entry.prompt  # id, path, form, meta, templates, digest and text
+        assert other.document.data == entry.prompt.document.data
+        assert other.document.spans == entry.prompt.document.spans
     assert [(e.path, e.problems) for e in one.errors] == [(e.path, e.problems) for e in two.errors]
     assert {e.path for e in two.errors} >= {
         "prompts/bulk/bad-yaml.prompt.md", "prompts/bulk/bad-template.prompt.md",
