@@ -8,7 +8,6 @@ template variables) are in ``promptctl.validate``.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -31,14 +30,11 @@ from promptctl.sources import MAX_FILE_BYTES, SourceFile
 SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]*")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$")
 
-_DEFAULTS: dict[str, Any] = {
-    "scope": "team",
-    "channel": "stable",
-    "tags": [],
-    "aliases": [],
-    "inputs": {},
-    "tests": [],
-}
+
+def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """A prompt's ``meta``: its front matter's fields over the optional fields' defaults."""
+    return {"scope": "team", "channel": "stable", "tags": [], "aliases": [], "inputs": {},
+            "tests": [], **data}
 
 
 @dataclass
@@ -164,7 +160,7 @@ def load_prompt(file: SourceFile) -> LoadResult:
     if problems:
         return LoadResult(None, problems)
 
-    meta = {**copy.deepcopy(_DEFAULTS), **data}
+    meta = with_defaults(data)
     prompt_id = prompt_id_for(path)
     assert prompt_id is not None  # check_path passed
     prompt = Prompt(
