@@ -221,7 +221,7 @@ def _encode(done: _Done) -> tuple[Any, ...]:
         # Not the text (decoded again from the file's bytes) nor ``meta`` (the data with the
         # defaults, applied again); the positions as one marshal string, read on first use.
         fields = (prompt.id, prompt.form, prompt.document.data,
-                  [_template(t) for t in prompt.templates], prompt.digest,
+                  [_template(t, prompt.text) for t in prompt.templates], prompt.digest,
                   marshal.dumps(prompt.document.spans))
     return (file.path, file.data, file.kind, file.size, [_problem(p) for p in result.problems],
             fields, None if checks is None else [_problem(p) for p in checks])
@@ -234,16 +234,31 @@ def _decode(fields: tuple[Any, ...]) -> _Done:
     if prompt_fields is not None:
         prompt_id, form, document_data, templates, digest, spans = prompt_fields
         text, _bad = decode(path, data)  # it decoded in the worker
+        text = text or ""
         prompt = Prompt(id=prompt_id, path=path, form=form, meta=with_defaults(document_data),
-                        templates=tuple(Template(*t) for t in templates), digest=digest,
-                        text=text or "", document=YamlDocument(document_data, packed=spans))
+                        templates=tuple(_template_from(t, text) for t in templates),
+                        digest=digest, text=text,
+                        document=YamlDocument(document_data, packed=spans))
     return (file, LoadResult(prompt, [Problem(*p) for p in problems]),
             None if checks is None else [Problem(*p) for p in checks])
 
 
-def _template(template: Template) -> tuple[Any, ...]:
-    return (template.role, template.source, template.field, template.line, template.col,
+def _template(template: Template, text: str) -> tuple[Any, ...]:
+    # A template that stands in the text as it is (a .prompt.md body: half of what a prompt
+    # sends) goes as the slice of the text it is.
+    source: str | tuple[int, int] = template.source
+    start = text.find(template.source) if template.exact else -1
+    if start >= 0:
+        source = (start, start + len(template.source))
+    return (template.role, source, template.field, template.line, template.col,
             template.exact, template.end_line)
+
+
+def _template_from(fields: tuple[Any, ...], text: str) -> Template:
+    role, source, *rest = fields
+    if type(source) is tuple:  # a slice of the text, which decodes here as in the worker
+        source = text[source[0] : source[1]]
+    return Template(role, source, *rest)
 
 
 def _problem(problem: Problem) -> tuple[Any, ...]:
