@@ -416,6 +416,23 @@ def test_workers_leave_ctrl_c_to_the_server_and_a_stopping_server_cancels_its_bu
     builder.close()
 
 
+def test_workers_run_below_the_server(make_repo: RepoFactory) -> None:
+    """The server indexes each chunk as it comes back: workers must not take the cores from it.
+    They also freeze what they inherit, which is never garbage."""
+    import gc
+
+    from promptctl.prefill import WORKER_NICENESS, Prefill
+
+    pool = Prefill(1, make_repo(LIBRARY))
+    try:
+        niceness = pool._pool.submit(os.nice, 0).result(timeout=60)
+        frozen = pool._pool.submit(gc.get_freeze_count).result(timeout=60)
+    finally:
+        pool.close()
+    assert niceness == min(os.nice(0) + WORKER_NICENESS, 19)
+    assert frozen > 0
+
+
 def _aged(directory: Path, days: float) -> Path:
     """An index cache directory whose files were last written ``days`` ago."""
     directory.mkdir(parents=True)
