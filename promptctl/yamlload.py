@@ -74,8 +74,8 @@ class YamlDocument:
         self.data = data
         self._spans = spans if spans is not None or packed is not None else {}
         # Spans as [[path...], [span...]] lists (a cache read back from disk) or as a marshal
-        # string (a pickle from a worker process), unpacked on first use: most prompts of a
-        # large library never need a position.
+        # string (sent by a worker process, see promptctl.prefill), unpacked on first use: most
+        # prompts of a large library never need a position.
         self._packed = packed
 
     @property
@@ -83,15 +83,10 @@ class YamlDocument:
         if self._spans is None:
             packed, self._packed = self._packed, None
             if isinstance(packed, bytes):
-                self._spans = marshal.loads(packed)  # noqa: S302 - written by __reduce__
+                self._spans = marshal.loads(packed)  # noqa: S302 - our own workers' output
             else:
                 self._spans = {tuple(path): tuple(span) for path, span in packed or []}
         return self._spans
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled (by a worker process, see promptctl.prefill) with its spans as one marshal
-        # string: they are most of the cost of unpickling a loaded prompt.
-        return _unpickle, (self.data, marshal.dumps(self.spans))
 
     def packed(self) -> list[list[list[Any]]]:
         if isinstance(self._packed, list):
@@ -119,10 +114,6 @@ class YamlDocument:
     def style(self, path: DataPath) -> str | None:
         span = self.spans.get(path)
         return span[6] if span is not None else None
-
-
-def _unpickle(data: Any, spans: bytes) -> YamlDocument:
-    return YamlDocument(data, packed=spans)
 
 
 def load(text: str, *, first_line: int = 1) -> YamlDocument:
