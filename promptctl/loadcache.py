@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promptctl.loader import LoadResult
-    from promptctl.model import Prompt
+    from promptctl.model import Prompt, Template
     from promptctl.problems import Problem
     from promptctl.sources import SourceFile
 
@@ -127,17 +127,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# --- the JSON form of a result, for a cache kept on disk --------------------------------------
+# --- a result as plain fields: JSON for a cache kept on disk, marshal from worker processes ----
 
 
 def result_to_json(result: LoadResult) -> str:
     prompt = result.prompt
-    data: dict[str, Any] = {"problems": [_problem_fields(p) for p in result.problems]}
+    data: dict[str, Any] = {"problems": [problem_fields(p) for p in result.problems]}
     if prompt is not None:
         data["prompt"] = {
-            "id": prompt.id, "path": prompt.path, "form": prompt.form, "meta": prompt.meta,
-            "templates": [[t.role, t.source, t.field, t.line, t.col, t.exact, t.end_line]
-                          for t in prompt.templates],
+            "id": prompt.id, "path": prompt.path, "form": prompt.form,
+            "templates": [template_fields(t) for t in prompt.templates],
             "digest": prompt.digest,  # not the text: the file's bytes give it back
             "data": prompt.document.data, "spans": prompt.document.packed(),
         }
@@ -148,37 +147,52 @@ def result_from_json(text: str) -> LoadResult:
     """The result ``result_to_json`` wrote; ``ValueError``/``KeyError``/``TypeError`` on
     anything else."""
     from promptctl.loader import LoadResult
-    from promptctl.model import Prompt, Template
-    from promptctl.yamlload import YamlDocument
 
     data = json.loads(text)
-    problems = [_problem(fields) for fields in data["problems"]]
+    problems = [problem_from_fields(fields) for fields in data["problems"]]
     found = data.get("prompt")
     if found is None:
         return LoadResult(None, problems)
-    prompt = Prompt(
-        id=found["id"], path=found["path"], form=found["form"], meta=found["meta"],
-        templates=tuple(Template(*fields) for fields in found["templates"]),
-        digest=found["digest"], text="",  # set from the file when a load uses it
-        document=YamlDocument(found["data"], packed=found["spans"]),
-    )
+    prompt = prompt_from_fields(found["path"], found["id"], found["form"], found["data"],
+                                found["templates"], found["digest"],
+                                "",  # set from the file when a load uses it
+                                found["spans"])
     return LoadResult(prompt, problems)
 
 
 def problems_to_json(problems: list[Problem]) -> str:
-    return json.dumps([_problem_fields(p) for p in problems], ensure_ascii=False)
+    return json.dumps([problem_fields(p) for p in problems], ensure_ascii=False)
 
 
 def problems_from_json(text: str) -> list[Problem]:
-    return [_problem(fields) for fields in json.loads(text)]
+    return [problem_from_fields(fields) for fields in json.loads(text)]
 
 
-def _problem_fields(problem: Problem) -> list[Any]:
+def prompt_from_fields(path: str, prompt_id: str, form: Any, data: Any,
+                       templates: Iterable[Sequence[Any]], digest: str, text: str,
+                       spans: list[list[list[Any]]] | bytes) -> Prompt:
+    """A loaded prompt from its plain fields, with ``meta`` made as ``load_prompt`` makes it
+    (the data over the defaults) and the positions unpacked on first use."""
+    from promptctl.loader import with_defaults
+    from promptctl.model import Prompt, Template
+    from promptctl.yamlload import YamlDocument
+
+    return Prompt(id=prompt_id, path=path, form=form, meta=with_defaults(data or {}),
+                  templates=tuple(Template(*fields) for fields in templates), digest=digest,
+                  text=text, document=YamlDocument(data, packed=spans))
+
+
+def template_fields(template: Template) -> list[Any]:
+    return [template.role, template.source, template.field, template.line, template.col,
+            template.exact, template.end_line]
+
+
+def problem_fields(problem: Problem) -> list[Any]:
     return [problem.path, problem.line, problem.col, problem.severity, problem.code,
             problem.message]
 
 
-def _problem(fields: list[Any]) -> Problem:
+def problem_from_fields(fields: Sequence[Any]) -> Problem:
     from promptctl.problems import Problem
 
     path, line, col, severity, code, message = fields

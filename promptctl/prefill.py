@@ -33,8 +33,16 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from promptctl.loadcache import LoadCache, check_key, partials_key
-from promptctl.loader import LoadResult, decode, load_prompt, read_partial, with_defaults
+from promptctl.loadcache import (
+    LoadCache,
+    check_key,
+    partials_key,
+    problem_fields,
+    problem_from_fields,
+    prompt_from_fields,
+    template_fields,
+)
+from promptctl.loader import LoadResult, decode, load_prompt, read_partial
 from promptctl.model import (
     MD_SUFFIX,
     PROMPTS_DIR,
@@ -46,7 +54,6 @@ from promptctl.model import (
 from promptctl.problems import Problem
 from promptctl.sources import SourceFile, blob_file
 from promptctl.validate import PromptChecks
-from promptctl.yamlload import YamlDocument
 
 # Below this many files to load, one process is faster than starting workers.
 MIN_FILES = 1500
@@ -59,6 +66,7 @@ BlobKey = tuple[str, str]  # (path in the repository, blob id)
 
 class Cancelled(Exception):
     """``collect`` was told to stop (the server is shutting down)."""
+
 
 _Done = tuple[SourceFile, LoadResult, list[Problem] | None]
 
@@ -223,8 +231,9 @@ def _encode(done: _Done) -> tuple[Any, ...]:
         fields = (prompt.id, prompt.form, prompt.document.data,
                   [_template(t, prompt.text) for t in prompt.templates], prompt.digest,
                   marshal.dumps(prompt.document.spans))
-    return (file.path, file.data, file.kind, file.size, [_problem(p) for p in result.problems],
-            fields, None if checks is None else [_problem(p) for p in checks])
+    return (file.path, file.data, file.kind, file.size,
+            [problem_fields(p) for p in result.problems], fields,
+            None if checks is None else [problem_fields(p) for p in checks])
 
 
 def _decode(fields: tuple[Any, ...]) -> _Done:
@@ -235,32 +244,20 @@ def _decode(fields: tuple[Any, ...]) -> _Done:
         prompt_id, form, document_data, templates, digest, spans = prompt_fields
         text, _bad = decode(path, data)  # it decoded in the worker
         text = text or ""
-        prompt = Prompt(id=prompt_id, path=path, form=form, meta=with_defaults(document_data),
-                        templates=tuple(_template_from(t, text) for t in templates),
-                        digest=digest, text=text,
-                        document=YamlDocument(document_data, packed=spans))
-    return (file, LoadResult(prompt, [Problem(*p) for p in problems]),
-            None if checks is None else [Problem(*p) for p in checks])
+        for template in templates:
+            if type(template[1]) is tuple:  # a slice of the text, which decodes here as there
+                template[1] = text[template[1][0] : template[1][1]]
+        prompt = prompt_from_fields(path, prompt_id, form, document_data, templates, digest,
+                                    text, spans)
+    return (file, LoadResult(prompt, [problem_from_fields(p) for p in problems]),
+            None if checks is None else [problem_from_fields(p) for p in checks])
 
 
-def _template(template: Template, text: str) -> tuple[Any, ...]:
+def _template(template: Template, text: str) -> list[Any]:
     # A template that stands in the text as it is (a .prompt.md body: half of what a prompt
     # sends) goes as the slice of the text it is.
-    source: str | tuple[int, int] = template.source
+    fields = template_fields(template)
     start = text.find(template.source) if template.exact else -1
     if start >= 0:
-        source = (start, start + len(template.source))
-    return (template.role, source, template.field, template.line, template.col,
-            template.exact, template.end_line)
-
-
-def _template_from(fields: tuple[Any, ...], text: str) -> Template:
-    role, source, *rest = fields
-    if type(source) is tuple:  # a slice of the text, which decodes here as in the worker
-        source = text[source[0] : source[1]]
-    return Template(role, source, *rest)
-
-
-def _problem(problem: Problem) -> tuple[Any, ...]:
-    return (problem.path, problem.line, problem.col, problem.severity, problem.code,
-            problem.message)
+        fields[1] = (start, start + len(template.source))
+    return fields
