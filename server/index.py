@@ -181,6 +181,7 @@ class IndexBuilder:
         self._store_tried = store is not None
         self._store_read = False  # the store's kept index has been read back
         self._fill: Prefill | None = None  # a first build's work, started by ``head_start``
+        self._head_blobs: tuple[str, list[BlobKey]] | None = None  # (commit, blobs) it walked
         self._search_unsaved = False  # an in-memory search index still to move into the store
         self._search_unmerged = False  # a first build's search rows, still to merge
         self._cancel = threading.Event()
@@ -218,8 +219,9 @@ class IndexBuilder:
         process still runs one thread, and read and load the prompts meanwhile. The first
         ``build`` collects their work."""
         repo = self.open()
-        commit = repo[self.head(repo)]
-        blobs = _tree_blobs(repo, commit.tree)
+        commit_id = self.head(repo)
+        blobs = _tree_blobs(repo, repo[commit_id].tree)
+        self._head_blobs = (commit_id, blobs)  # the first build's, unless the ref moves
         if len(blobs) >= self.parallel_min:
             gc.disable()  # as during the first build itself (see ``build``), which resumes it
         # Workers first: a forked worker then inherits none of the index cache's open files.
@@ -237,7 +239,13 @@ class IndexBuilder:
         commit = repo[commit_id]
         first = not self._started
         self._started = True
-        blobs = _tree_blobs(repo, commit.tree) if first else []
+        blobs: list[BlobKey] = []
+        if first:
+            walked, self._head_blobs = self._head_blobs, None
+            if walked is not None and walked[0] == commit_id:
+                blobs = walked[1]
+            else:
+                blobs = _tree_blobs(repo, commit.tree)
         large_first = len(blobs) >= self.parallel_min
         if large_first:
             # The first build of a large library creates millions of objects that live as long
