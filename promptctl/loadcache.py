@@ -20,10 +20,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from promptctl.loader import LoadResult, decode, with_defaults
+from promptctl.model import Prompt, Template
+from promptctl.problems import Problem
+from promptctl.yamlload import YamlDocument
+
 if TYPE_CHECKING:
-    from promptctl.loader import LoadResult
-    from promptctl.model import Prompt, Template
-    from promptctl.problems import Problem
     from promptctl.sources import SourceFile
 
 
@@ -116,8 +118,6 @@ def check_key(prompt: Prompt, partials_fingerprint: str) -> CheckKey:
 
 def _with_text(result: LoadResult, file: SourceFile) -> LoadResult:
     """A result read back from disk, with the prompt's text decoded from its file again."""
-    from promptctl.loader import LoadResult, decode
-
     text, _bad = decode(file.path, file.data)
     assert result.prompt is not None
     return LoadResult(dataclasses.replace(result.prompt, text=text or ""), result.problems)
@@ -146,8 +146,6 @@ def result_to_json(result: LoadResult) -> str:
 def result_from_json(text: str) -> LoadResult:
     """The result ``result_to_json`` wrote; ``ValueError``/``KeyError``/``TypeError`` on
     anything else."""
-    from promptctl.loader import LoadResult
-
     data = json.loads(text)
     problems = [problem_from_fields(fields) for fields in data["problems"]]
     found = data.get("prompt")
@@ -173,10 +171,6 @@ def prompt_from_fields(path: str, prompt_id: str, form: Any, data: Any,
                        spans: list[list[list[Any]]] | bytes) -> Prompt:
     """A loaded prompt from its plain fields, with ``meta`` made as ``load_prompt`` makes it
     (the data over the defaults) and the positions unpacked on first use."""
-    from promptctl.loader import with_defaults
-    from promptctl.model import Prompt, Template
-    from promptctl.yamlload import YamlDocument
-
     return Prompt(id=prompt_id, path=path, form=form, meta=with_defaults(data or {}),
                   templates=tuple(Template(*fields) for fields in templates), digest=digest,
                   text=text, document=YamlDocument(data, packed=spans))
@@ -193,8 +187,6 @@ def problem_fields(problem: Problem) -> list[Any]:
 
 
 def problem_from_fields(fields: Sequence[Any]) -> Problem:
-    from promptctl.problems import Problem
-
     path, line, col, severity, code, message = fields
     return Problem(str(path), int(line), int(col), severity, str(code), str(message))
 
