@@ -1,8 +1,11 @@
 """Versions of a prompt from Git history (pygit2), and ``id@version`` resolution.
 
-A version is attributed to the oldest commit on the branch whose tree holds the prompt file with
-that ``version`` (the commit that introduced it). Renaming a file makes a new id, so history
-follows one path.
+The rule (docs/decisions/0007-versions.md): a version is what the branch held. History reads the
+branch's first-parent line only, the commits the branch itself moved through: a squash or rebase
+merge is one commit on it, and a merge commit brings a pull request's final state, never a commit
+made inside the pull request. A version is the content at the oldest commit of that line whose
+tree holds the prompt file with that ``version``. ``id@<commit>`` accepts only commits reachable
+from the ref. Renaming a file makes a new id, so history follows one path.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ if TYPE_CHECKING:
 _VERSION = re.compile(r"^(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][0-9]*))?$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+# The longest version a file may hold (schemas/prompt.schema.json) and the longest ``@spec``:
+# past Python's digit limit ``int()`` fails, and no real version comes near either.
+MAX_VERSION = 64
+MAX_SPEC = 100
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -34,6 +41,7 @@ class VersionRecord:
     id: str
     version: str
     status: str
+    channel: str
     commit: str
     author: str
     email: str
@@ -72,6 +80,9 @@ class History:
         self.ref = ref
         self._walked: list[tuple[Any, Any]] | None = None  # (commit, its tree), newest first
 
+    def blob_at_head(self, prompt_id: str) -> tuple[str, Any] | None:
+        return self._blob_at(self.head, prompt_id)
+
     def _blob_at(self, commit: Any, prompt_id: str, tree: Any = None) -> tuple[str, Any] | None:
         tree = commit.tree if tree is None else tree
         for suffix in (MD_SUFFIX, YAML_SUFFIX):
@@ -84,53 +95,56 @@ class History:
         return None
 
     def _commits(self) -> list[tuple[Any, Any]]:
-        """Every commit reachable from the ref with its tree, newest first.
+        """The ref's first-parent line with each commit's tree, newest first.
 
         Walked once per History: ``check`` asks for the versions of every changed prompt, and
         with the trees kept, each further prompt costs one path lookup per commit (about 1 ms
         per 2,000 commits) instead of a new walk that loads every tree again (about 15 ms).
         """
-        import pygit2
-
         if self._walked is None:
-            walker = self.repo.walk(self.head.id,
-                                    pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME)
-            self._walked = [(commit, commit.tree) for commit in walker]
+            walked = []
+            commit: Any = self.head
+            while True:
+                walked.append((commit, commit.tree))
+                if not commit.parent_ids:
+                    break
+                commit = self.repo[commit.parent_ids[0]]
+            self._walked = walked
         return self._walked
 
     def versions(self, prompt_id: str) -> list[VersionRecord]:
-        """Every version of ``prompt_id`` reachable from the ref, oldest first."""
-        seen_blobs: dict[str, str] = {}  # blob id -> version, parsed once
-        first_commit: dict[str, tuple[Any, str, str, str]] = {}  # version -> oldest commit
+        """Every version of ``prompt_id`` on the ref's first-parent line, oldest first."""
+        seen_blobs: dict[str, tuple[str, str, str] | None] = {}  # blob id -> parsed once
+        first_commit: dict[str, tuple[Any, str, str, str, str]] = {}  # version -> oldest commit
         for commit, tree in self._commits():
             found = self._blob_at(commit, prompt_id, tree)
             if found is None:
                 continue
             path, entry = found
             blob_id = str(entry.id)
-            version_status = seen_blobs.get(blob_id)
-            if version_status is None:
-                version_status = _version_status(path, self.blob_data(entry.id))
-                seen_blobs[blob_id] = version_status
-            if not version_status:
+            if blob_id not in seen_blobs:
+                seen_blobs[blob_id] = _version_status(path, self.blob_data(entry.id))
+            fields = seen_blobs[blob_id]
+            if fields is None:
                 continue  # an invalid file at that commit: not a version
-            version, status = version_status.split(" ", 1)
+            version, status, channel = fields
             # Walking newest to oldest, the last commit seen with a version introduced it.
-            first_commit[version] = (commit, path, blob_id, status)
+            first_commit[version] = (commit, path, blob_id, status, channel)
         records = [
-            _record(prompt_id, version, status, commit, path, blob)
-            for version, (commit, path, blob, status) in first_commit.items()
+            _record(prompt_id, version, status, channel, commit, path, blob)
+            for version, (commit, path, blob, status, channel) in first_commit.items()
         ]
         records.sort(key=lambda r: (parse_version(r.version), r.date))
         return records
 
     def resolve(self, prompt_id: str, spec: str) -> tuple[VersionRecord, bytes]:
         """``1.2.3`` exactly, ``1`` / ``1.2`` the highest match, or a commit id (7-40 hex)."""
+        check_spec(prompt_id, spec)
+        if is_commit_spec(spec):
+            return self._at_commit(prompt_id, spec)
         records = self.versions(prompt_id)
         if not records:
             raise PromptNotFound(f"{prompt_id} has no history on {self.ref}")
-        if is_commit_spec(spec):
-            return self._at_commit(prompt_id, spec)
         chosen = pick_version(records, spec)
         if chosen is None:
             known = ", ".join(r.version for r in records)
@@ -140,20 +154,43 @@ class History:
         return chosen, self.blob_data(chosen.blob)
 
     def _at_commit(self, prompt_id: str, spec: str) -> tuple[VersionRecord, bytes]:
-        import pygit2
-
-        try:
-            commit = self.repo.revparse_single(spec).peel(pygit2.Commit)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise PromptNotFound(f"{prompt_id}@{spec}: no such version or commit") from None
+        commit = self.commit_of(spec)
+        if commit is None:
+            raise PromptNotFound(self.no_commit(prompt_id, spec, self.ref))
         found = self._blob_at(commit, prompt_id)
         prompt = _parse(found[0], self.blob_data(found[1].id)) if found else None
         if found is None or prompt is None:
             raise PromptNotFound(f"{prompt_id}@{spec}: the prompt is absent or invalid at "
                                  f"commit {str(commit.id)[:12]}")
-        record = _record(prompt_id, prompt.version, prompt.status, commit, found[0],
-                         str(found[1].id))
+        record = _record(prompt_id, prompt.version, prompt.status, prompt.channel, commit,
+                         found[0], str(found[1].id))
         return record, self.blob_data(found[1].id)
+
+    @staticmethod
+    def no_commit(prompt_id: str, spec: str, ref: str) -> str:
+        """The one answer for a commit that is unknown, unreachable, or hides the prompt."""
+        return f"{prompt_id}@{spec}: no such version or commit on {ref}"
+
+    def commit_of(self, spec: str) -> Any:
+        """The commit that ``spec`` (7 to 40 hex digits) names, if the ref reaches it, else None.
+
+        Only object ids are looked up, never branch or tag names, and a commit the ref does not
+        reach (an unmerged pull request's, a fetched ``refs/pull/*``) is as absent as an unknown
+        one: content nobody merged is never served as a version.
+        """
+        import pygit2
+
+        if not is_commit_spec(spec):
+            return None
+        try:
+            found = self.repo.get(spec)
+        except (ValueError, pygit2.GitError):  # an ambiguous prefix
+            return None
+        if not isinstance(found, pygit2.Commit):
+            return None
+        if found.id != self.head.id and not self.repo.descendant_of(self.head.id, found.id):
+            return None
+        return found
 
     def blob_data(self, oid: Any) -> bytes:
         import pygit2
@@ -162,6 +199,13 @@ class History:
         if not isinstance(blob, pygit2.Blob):
             raise RepositoryError(f"{oid} is not a file in {self.repo.path}")
         return bytes(blob.data)
+
+
+def check_spec(prompt_id: str, spec: str) -> None:
+    """Refuse a ``@spec`` that can name nothing: too long, or neither a version nor a commit."""
+    if len(spec) > MAX_SPEC:
+        raise PromptNotFound(f"{prompt_id}@{spec[:20]}...: a version spec is at most {MAX_SPEC} "
+                             "characters; write ID@1.2.3, ID@1.2, ID@1 or ID@<commit>")
 
 
 def is_commit_spec(spec: str) -> bool:
@@ -183,8 +227,8 @@ def pick_version(records: list[VersionRecord], spec: str) -> VersionRecord | Non
     return max(candidates, key=lambda r: parse_version(r.version)) if candidates else None
 
 
-def _version_status(path: str, data: bytes) -> str:
-    """"<version> <status>" of a file in history, or "" when it is not a valid prompt there.
+def _version_status(path: str, data: bytes) -> tuple[str, str, str] | None:
+    """(version, status, channel) of a file in history, or None when it is not a valid prompt.
 
     A listing reads every distinct blob of the prompt, so the version and status are taken from
     the front matter alone; the full loader (schema, templates) is for the one version used.
@@ -195,26 +239,29 @@ def _version_status(path: str, data: bytes) -> str:
             lines = text.removeprefix("\ufeff").splitlines(keepends=True)
             end = front_matter_end(lines)
             if not end:
-                return ""
+                return None
             front = "".join(lines[1:end])
         else:
             front = text
         meta = yaml.load(front, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
     except (UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return ""
+        return None
     if not isinstance(meta, dict):
-        return ""
+        return None
     version, status = meta.get("version"), meta.get("status")
-    if not (isinstance(version, str) and _SEMVER.match(version) and isinstance(status, str)):
-        return ""
-    return f"{version} {status}"
+    channel = meta.get("channel", "stable")
+    if not (isinstance(version, str) and len(version) <= MAX_VERSION and _SEMVER.match(version)
+            and status in ("draft", "active", "deprecated")
+            and channel in ("stable", "experimental")):
+        return None
+    return version, status, channel
 
 
 def _parse(path: str, data: bytes) -> Prompt | None:
     return load_prompt(SourceFile(path, bytes(data), "file", len(data))).prompt
 
 
-def _record(prompt_id: str, version: str, status: str, commit: Any, path: str,
+def _record(prompt_id: str, version: str, status: str, channel: str, commit: Any, path: str,
             blob: str) -> VersionRecord:
     author = commit.author
     offset = timezone(timedelta(minutes=author.offset))
@@ -223,11 +270,12 @@ def _record(prompt_id: str, version: str, status: str, commit: Any, path: str,
         id=prompt_id,
         version=version,
         status=status,
+        channel=channel,
         commit=str(commit.id),
         author=author.name,
         email=author.email,
         date=when.isoformat(),
-        message=(commit.message.splitlines() or [""])[0],
+        message=commit.message.split("\n", 1)[0].rstrip("\r"),
         path=path,
         blob=blob,
     )
@@ -251,17 +299,25 @@ def split_ref(ref: str) -> tuple[str, str | None]:
 
 
 def resolve_in_repo(root: Path, ref: str, *, git_ref: str = "HEAD") -> Resolved:
-    """The work tree's prompt, or the one at ``id@version`` / ``id@commit`` from history."""
-    from promptctl.library import Library
-    from promptctl.sources import GitTreeSource
+    """``id``: the work tree's prompt; ``id@version`` / ``id@commit``: the branch's history only.
 
-    current = Library.from_work_tree(root)
+    A version never comes from the work tree, even where it carries the same version number:
+    uncommitted edits are not that version. The prompt at a version renders with the partials
+    and ``promptctl.yaml`` of the commit it was read from.
+    """
+    from promptctl.library import Library
+
     prompt_ref, spec = split_ref(ref)
     if spec is None:
+        current = Library.from_work_tree(root)
         return Resolved(current, current.get(prompt_ref), None)
-    prompt_id = current.aliases.get(prompt_ref, prompt_ref)
-    if prompt_id in current.prompts and current.prompts[prompt_id].version == spec:
-        return Resolved(current, current.prompts[prompt_id], None)
-    record, _data = History(root, git_ref).resolve(prompt_id, spec)
-    library = Library.load(GitTreeSource(root, record.commit), current.config)
+    history = History(root, git_ref)
+    check_spec(prompt_ref, spec)
+    prompt_id = prompt_ref
+    if history.blob_at_head(prompt_ref) is None and not history.versions(prompt_ref):
+        # Not an id on the branch: an alias there, or a typo ("did you mean" from get()).
+        at_ref = Library.from_commit(root, git_ref)
+        prompt_id = at_ref.aliases.get(prompt_ref) or at_ref.get(prompt_ref).id
+    record, _data = history.resolve(prompt_id, spec)
+    library = Library.from_commit(root, record.commit)
     return Resolved(library, library.get(prompt_id), record.commit)

@@ -242,6 +242,11 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[DataPath, str]
     if kind == "pattern" and path and path[-1] == "version":
         yield path, f"version {error.instance!r} must be MAJOR.MINOR.PATCH, for example 1.0.0"
         return
+    if kind == "maxLength" and isinstance(error.instance, str):
+        shown = error.instance if len(error.instance) <= 40 else f"{error.instance[:40]}..."
+        yield path, (f"{label} {shown!r} is {len(error.instance)} characters long; shorten it to "
+                     f"at most {error.validator_value}")
+        return
     if kind == "pattern" and "owners" in path:
         yield path, f"owner {error.instance!r} must be @user or @org/team"
         return
