@@ -108,7 +108,8 @@ class RenderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"inputs": {"diff": "-a\n+b"}, "version": "1"}]})
     inputs: dict[str, Any] = Field(default_factory=dict)
-    version: str | None = Field(default=None, description="1.2.3, 1.2, 1 or a commit id.")
+    version: str | None = Field(default=None, max_length=100,
+                                description="1.2.3, 1.2, 1 or a commit id.")
 
 
 class RenderResponse(BaseModel):
@@ -163,7 +164,9 @@ class UsageIn(BaseModel):
 
 class UsageAccepted(BaseModel):
     model_config = _example(accepted=True)
-    accepted: bool
+    accepted: bool = Field(description=(
+        "True: the event is committed to the usage database. False: this server does not "
+        "record usage (started without a usage database)."))
 
 
 class PromptCount(BaseModel):

@@ -1,8 +1,12 @@
 """``?version=`` and ``:versions``: a prompt's history from Git, cached per indexed commit.
 
-Walking the history of a prompt reads every commit of the branch, so results are cached by
-(indexed commit, prompt id): a new commit starts a new cache key, old keys age out of a bounded
-LRU. A consumer sees the versions whose status was ``active`` and whose channel is ``stable``.
+The version rule is promptctl.history's: a version is the content the branch's first-parent line
+held where the version first appears, and a commit id names content only when the indexed commit
+reaches it. Walking the history of a prompt reads every commit of that line, so results are
+cached by (indexed commit, prompt id): a new commit starts a new cache key, old keys age out of a
+bounded LRU. A consumer sees the versions that were ``active`` on the ``stable`` channel; any
+other version, and any commit where the prompt was hidden from it, answers as one that does not
+exist.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from promptctl.errors import PromptNotFound
 from promptctl.history import (
     History,
     VersionRecord,
+    check_spec,
     is_commit_spec,
     is_version_spec,
     pick_version,
@@ -51,7 +56,7 @@ class VersionResolver:
             records = History(self.repo_path, head).versions(prompt_id)
             self._histories.put(key, records)
         if role == "consumer":
-            return [r for r in records if r.status == "active"]
+            return [r for r in records if r.status == "active" and r.channel == "stable"]
         return list(records)
 
     def resolve(self, head: str, entry: Entry, spec: str, role: Role) -> Version:
@@ -60,15 +65,16 @@ class VersionResolver:
         ``PromptNotFound`` where there is no such version or the role may not see it.
         """
         prompt = entry.prompt
-        if spec in (prompt.version, entry.commit):
+        check_spec(prompt.id, spec)
+        if spec == entry.commit:
             return Version(prompt, entry.renderer, entry.commit)
         key = (head, prompt.id, spec, role == "consumer")
         found = self._resolved.get(key)
         if found is None:
             found = self._resolve(head, prompt.id, spec, role)
             self._resolved.put(key, found)
-        if not may_see(role, found.prompt):
-            raise PromptNotFound(f"{prompt.id}@{spec}: no such version")
+        if not may_see(role, found.prompt):  # hidden at that commit: as if it named nothing
+            raise PromptNotFound(History.no_commit(prompt.id, spec, head))
         return found
 
     def _resolve(self, head: str, prompt_id: str, spec: str, role: Role) -> Version:
