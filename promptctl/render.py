@@ -20,11 +20,24 @@ from jinja2.exceptions import SecurityError
 
 from promptctl.errors import RenderError, RenderLimitExceeded
 from promptctl.model import Prompt, Template
-from promptctl.sandbox import TimeBoundExceeded, check_deadline, deadline, make_environment
+from promptctl.sandbox import (
+    SizeBoundExceeded,
+    TimeBoundExceeded,
+    check_deadline,
+    deadline,
+    make_environment,
+)
 
 DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT_SECONDS = 2.0
 _CACHE_SIZE = 4096
+# An object's repr in an exception's text ("<generator object f at 0x7f...>"): never shown.
+_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _scrub(message: str) -> str:
+    return _ADDRESS.sub("", _REPR.sub("an object", message))
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,7 @@ class Renderer:
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        self.env = make_environment(partials)
+        self.env = make_environment(partials, max_text=max_output_bytes)
         self.max_output_bytes = max_output_bytes
         self.timeout_seconds = timeout_seconds
         self._compiled: dict[str, jinja2.Template] = {}
@@ -110,18 +123,30 @@ class Renderer:
                 f"{where}: rendering took longer than the time bound ({self.timeout_seconds:g} s); "
                 "simplify the loops or shorten the inputs"
             ) from None
+        except SizeBoundExceeded as exc:
+            raise RenderLimitExceeded(
+                f"{where}: refused by the sandbox: {exc}; shorten the inputs or the template"
+            ) from None
+        except MemoryError:
+            raise RenderLimitExceeded(
+                f"{where}: rendering ran out of memory; shorten the inputs or the template"
+            ) from None
         except jinja2.UndefinedError as exc:
-            raise RenderError(f"{where}: {exc.message}; declare it in `inputs`") from None
+            raise RenderError(f"{where}: {_scrub(exc.message or '')}; declare it in `inputs`"
+                              ) from None
         except SecurityError as exc:
-            raise RenderError(f"{where}: refused by the sandbox: {exc}") from None
+            raise RenderError(f"{where}: refused by the sandbox: {_scrub(str(exc))}") from None
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(
                 f"{where}: template syntax error: {exc.message}; run `promptctl validate`"
             ) from None
         except jinja2.TemplateError as exc:
-            raise RenderError(f"{where}: {exc.message or type(exc).__name__}") from None
-        except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
-            raise RenderError(f"{where}: template failed: {type(exc).__name__}: {exc}") from None
+            raise RenderError(f"{where}: {_scrub(exc.message or type(exc).__name__)}") from None
+        except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError,
+                RuntimeError) as exc:  # RuntimeError includes RecursionError
+            raise RenderError(
+                f"{where}: template failed: {type(exc).__name__}: {_scrub(str(exc))}"
+            ) from None
         return "".join(parts).strip()
 
 
