@@ -63,6 +63,12 @@ _TEXT_FILTERS = frozenset({
     "wordwrap", "truncate", "wordcount", "replace", "format", "urlize", "escape", "e",
     "forceescape", "safe", "pprint", "tojson", "xmlattr", "urlencode",
 })
+# Filters on a text that take any value but use it as the text it is (|indent would extend a
+# list in place with `s += "\n"`): a value that is not a text is given as its text.
+_STR_FILTERS = frozenset({
+    "upper", "lower", "title", "capitalize", "trim", "striptags", "center", "indent", "wordwrap",
+    "truncate", "wordcount", "replace",
+})
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[a-zA-Z%]?")
 _DIGITS = re.compile(r"\d+")
@@ -314,9 +320,45 @@ class _Lexer(Lexer):
 _LEXERS: weakref.WeakKeyDictionary[Lexer, _Lexer] = weakref.WeakKeyDictionary()
 
 
+class _TextBuffer(list[str]):
+    """The output a macro, a ``{% set %}`` block, a ``{% filter %}`` block or a call block
+    collects: each part's length counted as it comes, so a loop that outputs a large text many
+    times is refused at the part that passes the bound, not after all of them are made."""
+
+    __slots__ = ("limit", "size")
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.size = 0
+        self.limit = limit
+
+    def append(self, part: str) -> None:
+        self.size += len(part)
+        if self.size > self.limit:
+            raise _too_big("the text of a block or macro", self.size, self.limit)
+        super().append(part)
+
+    def extend(self, parts: Iterable[str]) -> None:
+        for part in parts:
+            self.append(part)
+
+
 class _CodeGenerator(CodeGenerator):
     """Jinja2's code generator, with ``~`` compiled to the environment's bounded ``join_text``
-    instead of ``str_join``, which would turn any object into its repr and build any length."""
+    instead of ``str_join``, which would turn any object into its repr and build any length,
+    and with bounded buffers for the output of macros and blocks."""
+
+    def _output_child_to_const(self, node: nodes.Expr, frame: Frame, finalize: Any) -> str:
+        # Jinja2 evaluates constant expressions while compiling, where ``~`` is its own
+        # ``str()`` join: ``(3|batch(2)) ~ ''`` became the generator's repr. Only literal text
+        # and constants are folded here (the environment also turns the optimizer off).
+        if type(node) is not nodes.TemplateData and type(node) is not nodes.Const:
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)
+
+    def buffer(self, frame: Frame) -> None:
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.text_buffer()")
 
     @optimizeconst
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
@@ -370,6 +412,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         for part in parts:
             size = text_size(part, limit, what="the joined text", start=size)
         return markup_join(parts) if autoescape else str_join(parts)
+
+    def text_buffer(self) -> _TextBuffer:
+        return _TextBuffer(self.max_text)
 
     def concat(self, parts: Iterable[str]) -> str:
         """The body of a macro, a ``{% set %}`` block, a ``{% filter %}`` block or a call block,
@@ -610,6 +655,7 @@ def _bounded_filter(env: BoundedSandbox, name: str, original: Callable[..., Any]
     """
     offset = 1 if getattr(original, "jinja_pass_arg", None) is not None else 0
     text = name in _TEXT_FILTERS
+    as_str = name in _STR_FILTERS
     wide = name in _WIDE_FILTERS
     size_of = _SIZES.get(name)
 
@@ -623,6 +669,8 @@ def _bounded_filter(env: BoundedSandbox, name: str, original: Callable[..., Any]
         if text:
             for value in (*args[offset:], *kwargs.values()):
                 text_size(value, limit, what=f"the text of |{name}")
+            if as_str and len(args) > offset and not isinstance(args[offset], str):
+                args = (*args[:offset], str(args[offset]), *args[offset + 1:])
         if size_of is not None:
             size = size_of(limit, *args[offset:], **kwargs)
             if size > limit:
@@ -696,6 +744,7 @@ def make_environment(partials: Mapping[str, str], *, max_text: int = MAX_TEXT) -
         keep_trailing_newline=False,
         auto_reload=False,
         cache_size=_CACHE_SIZE,
+        optimized=False,  # no constant folding: see _CodeGenerator._output_child_to_const
     )
     env.max_text = max_text
     env.finalize = env.print_value

@@ -57,6 +57,14 @@ def load(body: str, *, system: str | None = None) -> Prompt:
     return result.prompt
 
 
+def attempt(template: str, values: dict[str, Any]) -> tuple[bool, str]:
+    """(whether the render raised RenderError, the text or the error's message)."""
+    try:
+        return False, Renderer({}).render(load(template), values).text
+    except RenderError as exc:
+        return True, exc.message
+
+
 def refused(renderer: Renderer, prompt: Prompt, values: dict[str, Any]) -> RenderError:
     """The RenderError a render raises; fails, showing the output, if it returns instead."""
     try:
@@ -303,3 +311,207 @@ def test_the_globals_a_prompt_needs_still_work() -> None:
         "{{ v }}{% endfor %} {% for c in x %}{{ loop.index }}{% endfor %}"
     )
     assert Renderer({}).render(load(template), VALUES).text == "6 1 k=1 1234"
+
+
+# --- text is made from data only (decision 0002) ----------------------------------------------
+
+# What no output and no error message may ever contain: an address or an object's repr.
+REPR = re.compile(r"0x[0-9a-f]+|<class|<generator|<function|<built-in|<bound|object at|<Loop"
+                  r"|<Namespace|<Macro|<TemplateReference")
+REFUSED = "refused"
+
+TO_TEXT = [
+    # Non-data turned into text by |string, ~, %, str.format, pprint and the text filters.
+    pytest.param("{{ items|map('string')|string }}", REFUSED, id="generator-string"),
+    pytest.param("{{ items|select ~ '' }}", REFUSED, id="generator-concat"),
+    pytest.param("{{ '%s' % (items|reverse) }}", REFUSED, id="iterator-percent"),
+    pytest.param("{{ '{}'.format(items|reverse) }}", REFUSED, id="iterator-format"),
+    pytest.param("{{ '{!r}'.format(items|reverse) }}", REFUSED, id="iterator-format-repr"),
+    pytest.param("{{ '{0}'.format_map({'0': items|reverse}) }}", REFUSED, id="iterator-format-map"),
+    pytest.param("{{ namespace|string }}", REFUSED, id="class-string"),
+    pytest.param("{{ dict ~ '' }}", REFUSED, id="class-concat"),
+    pytest.param("{{ '%r' % dict }}", REFUSED, id="class-percent-r"),
+    pytest.param("{{ dict|pprint }}", REFUSED, id="class-pprint"),
+    pytest.param("{% for i in items %}{{ loop|string }}{% endfor %}", REFUSED, id="loop-string"),
+    pytest.param("{% for i in items %}{{ [loop]|join }}{% endfor %}", REFUSED, id="loop-join"),
+    pytest.param("{% macro m() %}{% endmacro %}{{ m|string }}", REFUSED, id="macro-string"),
+    pytest.param("{% macro m() %}{% endmacro %}{{ m ~ '' }}", REFUSED, id="macro-concat"),
+    pytest.param("{% macro m() %}{{ caller|string }}{% endmacro %}{% call m() %}{% endcall %}",
+                 REFUSED, id="caller-string"),
+    pytest.param("{{ self|string }}", REFUSED, id="self-string"),
+    pytest.param("{{ '%s' % self }}", REFUSED, id="self-percent"),
+    pytest.param("{% set ns = namespace(a=1) %}{{ ns|string }}", REFUSED, id="namespace-string"),
+    pytest.param("{{ range(3)|string }}", REFUSED, id="range-string"),
+    pytest.param("{{ x.upper|string }}", REFUSED, id="method-string"),
+    pytest.param("{{ x.upper ~ '' }}", REFUSED, id="method-concat"),
+    pytest.param("{{ '%s' % x.upper }}", REFUSED, id="method-percent"),
+    pytest.param("{{ '{0.upper}'.format(x) }}", REFUSED, id="method-format-field"),
+    pytest.param("{{ mapping.items() }}", REFUSED, id="dict-view"),
+    pytest.param("{{ items|map('string')|upper }}", REFUSED, id="generator-upper"),
+    pytest.param("{{ 'a'|replace('a', items|reverse) }}", REFUSED, id="iterator-replace-arg"),
+    pytest.param("{{ {'a': items|reverse}|xmlattr }}", REFUSED, id="iterator-xmlattr"),
+    pytest.param("{{ (items|reverse)|e }}", REFUSED, id="iterator-escape"),
+    pytest.param("{{ (items|reverse)|safe }}", REFUSED, id="iterator-safe"),
+    pytest.param("{{ (items|reverse)|urlencode }}", REFUSED, id="iterator-urlencode"),
+    pytest.param("{{ (items|reverse)|tojson }}", REFUSED, id="iterator-tojson"),
+    pytest.param("{{ [items|reverse]|join(',') }}", REFUSED, id="iterator-join"),
+    pytest.param("{{ ''.join([x.upper]) }}", REFUSED, id="method-str-join"),
+    pytest.param("{{ (''|safe).join([items|reverse]) }}", REFUSED, id="iterator-markup-join"),
+    pytest.param("{{ items|map('string')|format }}", REFUSED, id="generator-format-filter"),
+    pytest.param("{{ '%s'|format(items|reverse) }}", REFUSED, id="iterator-format-filter-arg"),
+    pytest.param("{{ (items|reverse) is lower }}", REFUSED, id="iterator-lower-test"),
+    pytest.param("{% autoescape true %}{{ x.upper ~ '' }}{% endautoescape %}", REFUSED,
+                 id="method-concat-autoescape"),
+    pytest.param("{{ mapping[items|reverse] }}", REFUSED, id="iterator-in-error-message"),
+    # Data still prints: the controls.
+    pytest.param("{{ items ~ '' }}", "[1, 2, 3]", id="list-concat"),
+    pytest.param("{{ items|map('string')|join('-') }}", "1-2-3", id="map-join"),
+    pytest.param("{{ items|map('string')|list|string }}", "['1', '2', '3']", id="map-list-string"),
+    pytest.param("{{ '%s|%r|%5d' % (x, x, 7) }}", "text|'text'|    7", id="percent"),
+    pytest.param("{{ '{}-{!r}-{k}'.format(x, 1, k=2) }}", "text-1-2", id="format"),
+    pytest.param("{{ mapping|pprint }} {{ items|tojson }}", "{'k': 1} [1, 2, 3]",
+                 id="pprint-tojson"),
+    pytest.param("{{ mapping.items()|list }}", "[('k', 1)]", id="dict-items-list"),
+    pytest.param("{{ x ~ 1 ~ none ~ true ~ 1.5 }}", "text1NoneTrue1.5", id="scalars-concat"),
+    pytest.param("{% macro m(s) %}<{{ s }}>{% endmacro %}{{ m(x) ~ '!' }}", "<text>!",
+                 id="macro-call-concat"),
+]
+
+
+@pytest.mark.parametrize(("template", "expected"), TO_TEXT)
+def test_only_data_is_turned_into_text(template: str, expected: str) -> None:
+    was_refused, text = attempt(template, VALUES)
+    assert not REPR.search(text), text
+    assert (REFUSED if was_refused else text) == expected, text
+
+
+# --- builtin filters that failed on the wrapper ------------------------------------------------
+
+FILTER_USES = [
+    pytest.param("{{ x|slice(2)|list }}", "[['t', 'e'], ['x', 't']]", id="slice"),
+    pytest.param("{{ 'a b c'|wordwrap(1) }}", "a\nb\nc", id="wordwrap"),
+    pytest.param("{{ mapping|dictsort }}", "[('k', 1)]", id="dictsort"),
+    pytest.param("{{ x|dictsort }}", REFUSED, id="dictsort-of-a-string"),
+    pytest.param("{{ items|dictsort }}", REFUSED, id="dictsort-of-a-list"),
+    pytest.param("{{ items|indent(2) }}", "[1, 2, 3]", id="indent-of-a-list"),
+    pytest.param("{{ items|xmlattr }}", REFUSED, id="xmlattr-of-a-list"),
+]
+
+
+@pytest.mark.parametrize(("template", "expected"), FILTER_USES)
+def test_builtin_filters_work_or_fail_as_render_errors(template: str, expected: str) -> None:
+    values = json.loads(json.dumps(VALUES))
+    was_refused, text = attempt(template, values)
+    assert (REFUSED if was_refused else text) == expected, text
+    assert values == VALUES  # |indent used to extend an input list in place
+
+
+# --- single operations that would build a huge value --------------------------------------------
+
+BIG = "('a'*1000000)"
+HUGE = [
+    pytest.param("{{ (['a'*1000000]*3000)|join|length }}", id="join-filter"),
+    pytest.param("{{ ('a'*1000000).join(['x']*3000)|length }}", id="str-join"),
+    pytest.param("{{ '-'.join(['a'*1000000]*1000)|length }}", id="str-join-items"),
+    pytest.param(f"{{{{ {BIG}|replace('a','a'*3000)|length }}}}", id="replace-filter"),
+    pytest.param(f"{{{{ {BIG}.replace('a','a'*3000)|length }}}}", id="replace-method"),
+    pytest.param("{{ (['a'*1000000]*1000)|tojson|length }}", id="tojson"),
+    pytest.param("{% set a = [1]*1000 %}{% set b = [a]*1000 %}{{ [b, b, b]|tojson|length }}",
+                 id="tojson-shared-nested"),
+    pytest.param("{{ ([[1]*100]*1000)|tojson(1000)|length }}", id="tojson-indent"),
+    pytest.param("{% set a = 'a'*1000 %}" + "{% set a = a ~ a %}" * 40 + "{{ a|length }}",
+                 id="concat-doubling"),
+    pytest.param("{% set ns = namespace(a='a') %}{% for i in range(64) %}"
+                 "{% set ns.a = ns.a ~ ns.a %}{% endfor %}{{ ns.a|length }}",
+                 id="concat-doubling-loop"),
+    pytest.param(f"{{{{ ({BIG} ~ {BIG})|length }}}}", id="concat"),
+    pytest.param("{{ ('x\\n'*500000)|indent(10000)|length }}", id="indent"),
+    pytest.param("{{ ('x\\n'*500000)|indent('-'*10000)|length }}", id="indent-string"),
+    pytest.param("{{ ([[1]*1048576]*1048576)|string|length }}", id="nested-repeat"),
+    pytest.param("{% set a = [1]*1000 %}{% set b = [a]*1000 %}{{ [b, b, b]|string|length }}",
+                 id="nested-literal-string"),
+    pytest.param("{% set a = [1]*1000 %}{% set b = [a]*1000 %}{{ ([b, b, b] ~ '')|length }}",
+                 id="nested-literal-concat"),
+    pytest.param("{% set a = [1]*1000 %}{% set b = [a]*1000 %}{{ [b, b]|pprint|length }}",
+                 id="nested-literal-pprint"),
+    pytest.param("{{ ((('9'*4000)|int)**128)**64 }}", id="int-power"),
+    pytest.param("{% set n = ('9'*4000)|int %}{{ (n*n*n*n*n*n*n*n*n*n*n*n*n*n*n*n*n*n)|length }}",
+                 id="int-product"),
+    pytest.param("{{ ('1'*100000)|int(base=2) }}", id="int-filter"),
+    pytest.param("{{ (1).to_bytes(10**9, 'big')|length }}", id="int-to-bytes"),
+    pytest.param("{{ (x.encode()*10**9)|length }}", id="bytes-repeat"),
+    pytest.param(f"{{{{ ('%s'*1000) % ({BIG},)*1000 }}}}", id="percent-many"),
+    pytest.param(f"{{{{ ('%(a)s'*1000) % {{'a': {BIG}}} }}}}", id="percent-mapping-reuse"),
+    pytest.param(f"{{{{ ('{{0}}'*1000).format({BIG})|length }}}}", id="format-reuse"),
+    pytest.param(f"{{{{ ('{{a}}'*1000).format_map({{'a': {BIG}}})|length }}}}",
+                 id="format-map-reuse"),
+    pytest.param(f"{{{{ ('%(a)s'*1000)|format(a={BIG})|length }}}}", id="format-filter"),
+    pytest.param("{% macro m(s) %}{% for i in range(1000) %}{{ s }}{% endfor %}{% endmacro %}"
+                 f"{{{{ m({BIG})|length }}}}", id="macro-body"),
+    pytest.param(f"{{% set b %}}{{% for i in range(1000) %}}{{{{ {BIG} }}}}{{% endfor %}}"
+                 "{% endset %}{{ b|length }}", id="set-block"),
+    pytest.param(f"{{% filter upper %}}{{% for i in range(1000) %}}{{{{ {BIG} }}}}"
+                 "{% endfor %}{% endfilter %}", id="filter-block"),
+    pytest.param("{{ ([[0]*1000]*2000)|sum(start=[])|length }}", id="sum-lists"),
+    pytest.param("{{ ('\\t'*1000000).expandtabs(10000)|length }}", id="expandtabs"),
+    pytest.param("{{ x.translate({116: 'a'*1000000})|length }}", id="translate"),
+    pytest.param("{{ ('a '*500000)|wordwrap(1, wrapstring='x'*1000)|length }}", id="wordwrap"),
+    pytest.param("{{ ('a.com '*100000)|urlize(target='x'*100000)|length }}", id="urlize"),
+    pytest.param("{{ items|batch(10**9, 0)|list|length }}", id="batch-fill"),
+    pytest.param("{{ ('&'*200000)|forceescape|forceescape|length }}", id="escape-chain"),
+    pytest.param(f"{{{{ [{BIG}, {BIG}] }}}}", id="print-list"),
+]
+
+
+@pytest.mark.parametrize("template", HUGE)
+def test_an_operation_past_the_size_bound_is_refused_before_it_allocates(template: str) -> None:
+    prompt = load(template)
+    tracemalloc.start()
+    try:
+        error = refused(Renderer({}), prompt, VALUES)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MAX_PEAK_BYTES, f"{peak / 2**20:.0f} MiB allocated before the refusal"
+    assert "MemoryError" not in error.message
+
+
+def test_text_within_the_bound_still_builds() -> None:
+    template = ("{{ (['ab']*1000)|join|length }} {{ ('a'*1000).replace('a', 'bb')|length }} "
+                "{{ ('x\\n'*100)|indent(4)|length }} {{ (('9'*100)|int)**2 > 0 }} "
+                "{% set a = 'a' %}{% for i in range(10) %}{% set a = a ~ a %}{% endfor %}"
+                "{{ a|length }}")
+    assert Renderer({}).render(load(template), VALUES).text == "2000 2000 596 True 1"
+
+
+# A child process with its address space capped: the worst payloads end in a RenderError, not a
+# MemoryError, a crash or a hang.
+CAPPED_CHILD = textwrap.dedent(
+    """\
+    import json, resource, sys, time
+    resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
+    from promptctl.errors import RenderError
+    from promptctl.render import Renderer
+    from tests.unit.test_sandbox import load, VALUES
+    for template in json.loads(sys.argv[1]):
+        started = time.monotonic()
+        try:
+            Renderer({}).render(load(template), VALUES)
+            print("rendered", time.monotonic() - started)
+        except RenderError:
+            print("refused", time.monotonic() - started)
+    """
+)
+
+
+def test_the_worst_payloads_end_in_a_render_error_under_a_memory_cap() -> None:
+    templates = [p.values[0] for p in HUGE]
+    try:
+        proc = subprocess.run([sys.executable, "-c", CAPPED_CHILD, json.dumps(templates)],
+                              check=False, cwd=ROOT, capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the payloads were still rendering after 20 s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    outcomes = [line.split() for line in proc.stdout.splitlines()]
+    assert [outcome for outcome, _ in outcomes] == ["refused"] * len(templates), proc.stdout
+    assert max(float(seconds) for _, seconds in outcomes) < 2
