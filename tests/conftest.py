@@ -130,3 +130,19 @@ def make_repo(tmp_path: Path) -> RepoFactory:
         return repo
 
     return make
+
+
+def add_test_dependencies(venv: Path) -> None:
+    """Make this test environment's installed packages importable in ``venv`` (a .pth file), as
+    its dependencies, so that a test installs into a fresh environment without downloading.
+
+    Only the folder is added, not the .pth files in it: the editable install of this checkout is
+    not seen, so ``import promptctl`` there finds what was installed into ``venv`` or nothing.
+    """
+    import sysconfig
+
+    purelib = subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    (Path(purelib) / "_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
