@@ -15,9 +15,13 @@ from promptctl.schema import PROMPT_SCHEMA, load_schema, schemas_dir
 
 SKELETON = Path(__file__).parent / "skeleton"
 DEFAULT_OWNER = "@your-org/prompt-owners"
+# Where a new library's workflow takes the Prompt Engine action from: a placeholder that the
+# scaffolded workflow tells the team to change (`init --action OWNER/REPO` sets it).
+DEFAULT_ACTION = "your-org/prompt-engine"
+_ACTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+")
 
 
-def _skeleton_files(owner: str) -> dict[str, bytes]:
+def _skeleton_files(owner: str, action: str) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for path in sorted(SKELETON.rglob("*")):
         if path.is_file():
@@ -25,17 +29,22 @@ def _skeleton_files(owner: str) -> dict[str, bytes]:
             if rel.startswith("github/"):
                 rel = "." + rel  # kept without the dot in the package so no tool skips it
             text = path.read_text(encoding="utf-8")
-            text = text.replace("@@OWNER@@", owner).replace("@@VERSION@@", __version__)
+            text = (text.replace("@@OWNER@@", owner).replace("@@ACTION@@", action)
+                    .replace("@@VERSION@@", __version__))
             files[rel] = text.encode("utf-8")
     for schema in sorted(schemas_dir().glob("*.schema.json")):
         files[f"schemas/{schema.name}"] = schema.read_bytes()
     return files
 
 
-def init(directory: Path, *, owner: str = DEFAULT_OWNER) -> list[str]:
+def init(directory: Path, *, owner: str = DEFAULT_OWNER,
+         action: str = DEFAULT_ACTION) -> list[str]:
     """Write a repository that validates at once; refuse (writing nothing) if a file exists."""
     _check_owner(owner)
-    files = _skeleton_files(owner)
+    if not _ACTION.fullmatch(action):
+        raise UsageError(f"--action {action!r} is not OWNER/REPO: name the GitHub repository "
+                         "that holds Prompt Engine, e.g. acme/prompt-engine")
+    files = _skeleton_files(owner, action)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} exists and is not a directory")
     clashes = [rel for rel in files if (directory / rel).exists() or (directory / rel).is_symlink()]

@@ -20,12 +20,17 @@ def init(
     owner: Annotated[
         str, typer.Option("--owner", help="Owner of the example prompt and the default owner.")
     ] = "@your-org/prompt-owners",
+    action: Annotated[
+        str, typer.Option("--action", metavar="OWNER/REPO",
+                          help="The GitHub repository whose Prompt Engine action the workflow "
+                               "uses, at this version's tag.")
+    ] = "your-org/prompt-engine",
 ) -> None:
     """Scaffold a prompt repository: prompts/, schemas/, CODEOWNERS, AGENTS.md, a CI workflow."""
     from promptctl.cli.output import console
     from promptctl.scaffold import init as do_init
 
-    written = do_init(directory, owner=owner)
+    written = do_init(directory, owner=owner, action=action)
     console.print(f"Created a prompt repository in {directory}:", markup=False)
     for rel in written:
         console.print(f"  {rel}", markup=False)

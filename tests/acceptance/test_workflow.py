@@ -1,12 +1,17 @@
 """The pull-request workflow runs as written: its own `run:` steps against fixture pull requests.
 
-The steps are read from .github/workflows/prompts.yml, their `${{ ... }}` expressions replaced by
-the values GitHub would give (an expression the table does not know fails the test), and run with
-bash as the runner would, in a clone whose `origin/main` is the base, like actions/checkout with
-fetch-depth 0. `gh` is a stand-in that answers the two API calls from fixture files (the reviews
-in two pages, back to back, as `gh api --paginate` prints them). The install step is not run:
-promptctl is already installed from this checkout. A job stops at its first failing step, as on
-GitHub. So the workflow cannot drift from the CLI, nor from the properties it promises.
+The steps are read from .github/workflows/prompts.yml (or the one `promptctl init` writes), their
+`${{ ... }}` expressions replaced by the values GitHub would give (an expression the table does not
+know fails the test), and run with bash as the runner would, in a clone whose `origin/main` is the
+base, like actions/checkout with fetch-depth 0. `gh` is a stand-in that answers the two API calls
+from fixture files (the reviews in two pages, back to back, as `gh api --paginate` prints them).
+A job stops at its first failing step, as on GitHub. So the workflow cannot drift from the CLI,
+nor from the properties it promises.
+
+The step that uses the Prompt Engine action (`uses: ./` here, `OWNER/REPO@vX.Y.Z` in a scaffolded
+library) runs the action's install script, action/install.sh, when a test gives the runner an
+environment as the action's cache would restore it; otherwise promptctl comes from this test
+environment. The third-party actions (checkout, setup-python, cache) are GitHub's and not run.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ import pytest
 import yaml
 
 from tests.acceptance.test_check_cli import apply, md
-from tests.conftest import GIT_ENV, ROOT, CliRunner, RepoFactory, git
+from tests.conftest import GIT_ENV, ROOT, CliRunner, RepoFactory, add_test_dependencies, git
 
 WORKFLOW = ROOT / ".github" / "workflows" / "prompts.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
-INSTALL = "python -m pip install -e ."
+INSTALL = {"name": "Install promptctl", "uses": "./"}
+ACTION = re.compile(r"^(\./|[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+)$")  # this repository's action
 
 GREET = "prompts/demo/greet.prompt.md"
 TESTS = 'tests:\n  - name: greets\n    inputs: {name: Ada}\n    expect: {contains: "Hello, Ada"}\n'
@@ -75,8 +81,8 @@ esac
 """
 
 
-def load_workflow() -> dict[str, Any]:
-    data: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+def load_workflow(path: Path = WORKFLOW) -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     if True in data:  # YAML 1.1 reads the key `on` as a boolean
         data["on"] = data.pop(True)
     return data
@@ -86,24 +92,31 @@ def load_workflow() -> dict[str, Any]:
 class Step:
     job: str
     name: str
-    run: str
+    run: str  # "" for the step that uses the Prompt Engine action
     env: dict[str, str]
+
+    @property
+    def installs(self) -> bool:
+        return not self.run
 
 
 def substitute(text: str, context: dict[str, str]) -> str:
     return EXPRESSION.sub(lambda m: context[m.group(1)], text)
 
 
-def run_steps(job_id: str, secrets: dict[str, str],
-              event: str = "pull_request") -> Iterator[Step]:
+def run_steps(job_id: str, secrets: dict[str, str], event: str = "pull_request",
+              workflow: Path = WORKFLOW) -> Iterator[Step]:
+    """The job's `run:` steps and its use of the Prompt Engine action, in order."""
     context = {**CONTEXTS[event], **{f"secrets.{k}": v for k, v in secrets.items()}}
-    job = load_workflow()["jobs"][job_id]
+    job = load_workflow(workflow)["jobs"][job_id]
     for step in job["steps"]:
-        if "run" not in step or step["run"].strip() == INSTALL:
-            continue
         env = {**job.get("env", {}), **step.get("env", {})}
-        yield Step(job_id, step.get("name", step["run"]), substitute(step["run"], context),
-                   {k: substitute(str(v), context) for k, v in env.items()})
+        env = {k: substitute(str(v), context) for k, v in env.items()}
+        if ACTION.match(str(step.get("uses", ""))):
+            yield Step(job_id, step["name"], "", env)
+        elif "run" in step:
+            yield Step(job_id, step.get("name", step["run"]), substitute(step["run"], context),
+                       env)
 
 
 @dataclass
@@ -120,26 +133,44 @@ class Runner:
     temp: Path  # $RUNNER_TEMP
     data: Path  # what the gh stand-in answers
     bin: Path
+    workflow: Path = WORKFLOW
+    venv: Path | None = None  # the action's cached environment; None: this test environment's
 
     def job(self, job_id: str, secrets: dict[str, str] | None = None,
             event: str = "pull_request") -> list[Ran]:
-        """Every run step of the job in order, stopping at the first that fails."""
+        """Every step of the job in order, stopping at the first that fails."""
         ran = []
-        path = os.pathsep.join([str(self.bin), str(Path(sys.executable).parent),
-                                os.environ["PATH"]])
-        for step in run_steps(job_id, secrets or {}, event):
+        github_path = self.temp / "github-path"
+        github_path.write_text("")
+        for step in run_steps(job_id, secrets or {}, event, self.workflow):
+            added = github_path.read_text().split()  # what earlier steps put on PATH
+            own = [] if self.venv else [str(Path(sys.executable).parent)]
+            path = os.pathsep.join([*added, str(self.bin), *own, *_path_without_promptctl()])
             env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", "COLUMNS": "200", "PATH": path,
                    "RUNNER_TEMP": str(self.temp), "GITHUB_REPOSITORY": "acme/prompts",
-                   "FAKE_GH_DATA": str(self.data), **step.env}
+                   "GITHUB_PATH": str(github_path), "FAKE_GH_DATA": str(self.data), **step.env}
             env.pop("PROMPTCTL_DEBUG", None)
+            script = step.run
+            if step.installs:
+                if self.venv is None:
+                    continue
+                env.update(ACTION_PATH=str(ROOT), PROMPTCTL_VENV=str(self.venv),
+                           PYTHON=sys.executable)
+                script = 'bash "$ACTION_PATH/action/install.sh"'
             proc = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c",
-                                   step.run], cwd=self.checkout, env=env, capture_output=True,
-                                  text=True, timeout=120, check=False)
+                                   script], cwd=self.checkout, env=env, capture_output=True,
+                                  text=True, timeout=300, check=False)
             assert "Traceback" not in proc.stderr, proc.stderr
             ran.append(Ran(step, proc.returncode, proc.stdout, proc.stderr))
             if proc.returncode:
                 break
         return ran
+
+
+def _path_without_promptctl() -> list[str]:
+    """$PATH less any folder with a `promptctl`: steps run the one the job installed."""
+    return [folder for folder in os.environ["PATH"].split(os.pathsep)
+            if folder and not (Path(folder) / "promptctl").exists()]
 
 
 def review(login: str, state: str, minute: int) -> dict[str, Any]:
@@ -291,11 +322,12 @@ def test_every_job_has_a_name_a_timeout_and_a_full_checkout() -> None:
             "actions/checkout@")]
         assert checkout
         assert checkout[0]["with"] == {"fetch-depth": 0, "persist-credentials": False}
-        assert next(s["run"] for s in job["steps"] if "run" in s) == INSTALL
+        # promptctl comes from this repository's own action, right after the checkout.
+        assert job["steps"][job["steps"].index(checkout[0]) + 1] == INSTALL
 
 
 def test_prompts_job_runs_the_four_gates() -> None:
-    commands = [s.run for s in run_steps("prompts", {})]
+    commands = [s.run for s in run_steps("prompts", {}) if not s.installs]
     assert commands == [
         "promptctl validate --format github",
         "promptctl codeowners --check",
@@ -347,15 +379,105 @@ def test_pre_commit_hook_validates_the_files_it_is_given(cli: CliRunner,
 def test_init_scaffolds_these_gates_with_a_pinned_promptctl(cli: CliRunner,
                                                              tmp_path: Path) -> None:
     """A new prompt library gets the same jobs, triggers and permissions (so everything above
-    holds for it too), installing the promptctl release that scaffolded it instead of a
-    checkout of itself."""
+    holds for it too), taking promptctl from the Prompt Engine action at the tag of the release
+    that scaffolded it instead of from a checkout of itself."""
     from promptctl import __version__
 
     target = tmp_path / "library"
-    assert cli("init", str(target)).returncode == 0
+    assert cli("init", str(target), "--action", "acme/prompt-engine").returncode == 0
     text = (target / ".github" / "workflows" / "prompts.yml").read_text(encoding="utf-8")
-    pinned = f'python -m pip install "prompt-engine=={__version__}"'
+    pinned = f"uses: acme/prompt-engine@v{__version__}  # zizmor: ignore[unpinned-uses]"
     assert text.count(pinned) == 2
-    scaffolded: dict[Any, Any] = yaml.safe_load(text.replace(pinned, INSTALL))
+    assert "CHANGE acme/prompt-engine" in text  # the comment says what to change
+    scaffolded: dict[Any, Any] = yaml.safe_load(text.replace(
+        f"acme/prompt-engine@v{__version__}", "./"))
     scaffolded["on"] = scaffolded.pop(True)
     assert scaffolded == load_workflow()
+    placeholder = tmp_path / "default"
+    assert cli("init", str(placeholder)).returncode == 0
+    assert f"uses: your-org/prompt-engine@v{__version__}" in (
+        placeholder / ".github" / "workflows" / "prompts.yml").read_text(encoding="utf-8")
+    bad = cli("init", str(tmp_path / "bad"), "--action", "not a repository")
+    assert bad.returncode == 2
+    assert "is not OWNER/REPO" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.fixture(scope="module")
+def action_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An environment as the action's cache restores it: the locked dependencies (here this test
+    environment's, through a .pth file, so that nothing is downloaded) and no promptctl."""
+    venv = tmp_path_factory.mktemp("action") / "promptctl-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    add_test_dependencies(venv)
+    return venv
+
+
+SUMMARIZE = "prompts/general/summarize.prompt.md"
+
+
+@pytest.mark.parametrize(("bump", "failing"), [
+    (True, None),
+    (False, "Versions and lifecycle"),
+], ids=["good-pull-request", "no-version-bump"])
+def test_the_scaffolded_workflow_installs_through_the_action_and_gates(
+        cli: CliRunner, tmp_path: Path, action_venv: Path, bump: bool,
+        failing: str | None) -> None:
+    origin = tmp_path / "library"
+    assert cli("init", str(origin), "--action", "acme/prompt-engine",
+               "--owner", "@acme/writers").returncode == 0
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "a new prompt library")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", str(origin), str(checkout))
+    git(checkout, "checkout", "-q", "-b", "feature")
+    text = (checkout / SUMMARIZE).read_text(encoding="utf-8")
+    text = text.replace("say \"not stated\" rather than guess", "never guess")
+    if bump:
+        text = text.replace("version: 0.1.0", "version: 0.1.1")
+    (checkout / SUMMARIZE).write_text(text, encoding="utf-8")
+    git(checkout, "commit", "-q", "-am", "the pull request")
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    runner = Runner(checkout, temp, temp, temp,
+                    workflow=checkout / ".github" / "workflows" / "prompts.yml", venv=action_venv)
+    ran = runner.job("prompts")
+    outcome = [(r.step.name, r.returncode) for r in ran]
+    gates = ["Install promptctl", "Validate", "CODEOWNERS is current", "Versions and lifecycle",
+             "Test prompts"]
+    if failing is None:
+        assert outcome == [(name, 0) for name in gates], [r.stdout + r.stderr for r in ran]
+        assert "changed: general/summarize (modified) 0.1.0 -> 0.1.1" in ran[3].stdout
+    else:
+        assert outcome[-1] == (failing, 1), [r.stdout + r.stderr for r in ran]
+        assert f"::error file={SUMMARIZE},line=5,col=1,title=version-bump::" in ran[-1].stdout
+    assert ran[0].stdout.strip().endswith(f"promptctl {_version()}")
+    installed = (action_venv / "bin" / "promptctl").read_text(encoding="utf-8")
+    assert installed.startswith(f"#!{action_venv}/bin/python")  # the steps ran this one
+
+
+def _version() -> str:
+    from promptctl import __version__
+
+    return __version__
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
+    """Third-party actions by full commit SHA and a `# vX.Y.Z` comment, in the workflows, the
+    action and the skeleton; only this repository's own action goes by `./` or its tag."""
+    files = [*(ROOT / ".github").rglob("*.yml"), ROOT / "action.yml",
+             *(ROOT / "promptctl" / "skeleton").rglob("*.yml")]
+    uses = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
+    seen = 0
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            found = uses.match(line)
+            if not found:
+                continue
+            seen += 1
+            target, rest = found.groups()
+            if target == "./" or target.startswith("@@ACTION@@@v@@VERSION@@"):
+                continue
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", target), (path, line)
+            assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", rest), (path, line)
+    assert seen >= 7
