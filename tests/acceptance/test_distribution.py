@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from packaging.requirements import Requirement
 
 from promptctl import __version__
@@ -208,3 +209,73 @@ def test_zizmor_finds_nothing_of_medium_or_high_severity(zizmor: str, tmp_path: 
         capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No findings to report" in proc.stdout, proc.stdout
+
+
+# --- action.yml's own steps ---------------------------------------------------------------------
+
+ACTION_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def action_steps(context: dict[str, str]) -> list[tuple[str, dict[str, str], str]]:
+    """action.yml's `run:` steps whose `if:` holds, as (script, env, working directory)."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    steps = []
+    for step in action["runs"]["steps"]:
+        if "run" not in step:
+            assert re.fullmatch(r"actions/[\w-]+@[0-9a-f]{40}", step["uses"])  # GitHub's own
+            continue
+        if step.get("if") == "inputs.command != ''" and not context["inputs.command"]:
+            continue
+        assert "${{" not in step["run"]  # values reach the script through env only
+
+        def value(text: str) -> str:
+            return ACTION_EXPRESSION.sub(lambda m: context[m.group(1)], text)
+
+        env = {k: value(str(v)) for k, v in step.get("env", {}).items()}
+        steps.append((step["run"], env, value(step.get("working-directory", "."))))
+    return steps
+
+
+@pytest.mark.parametrize(("command", "code", "output"), [
+    ("list --json", 0, "general/summarize"),
+    ("render general/summarize -i 'text=two words; $(touch pwned)' --json", 0,
+     "two words; $(touch pwned)"),
+    ("show general/nope", 2, "no prompt"),
+    ("", None, ""),
+], ids=["list", "quoted-arguments-never-expanded", "usage-error", "install-only"])
+def test_the_action_installs_and_runs_one_command(tmp_path: Path, command: str, code: int | None,
+                                                  output: str) -> None:
+    from promptctl.scaffold import init
+
+    library = tmp_path / "library"
+    init(library)
+    temp = tmp_path / "runner-temp"
+    venv = temp / "promptctl-venv"  # as the cache restores it
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    add_test_dependencies(venv)
+    context = {"github.action_path": str(ROOT), "runner.temp": str(temp),
+               "inputs.command": command, "inputs.working-directory": str(library),
+               "steps.python.outputs.python-path": sys.executable}
+    files = {name: tmp_path / name for name in ("GITHUB_PATH", "GITHUB_OUTPUT")}
+    for path in files.values():
+        path.write_text("")
+    ran = []
+    for script, env, cwd in action_steps(context):
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
+            cwd=cwd, capture_output=True, text=True, check=False, timeout=300,
+            env={**os.environ, **GIT_ENV, "NO_COLOR": "1", "COLUMNS": "200",
+                 **{k: str(v) for k, v in files.items()}, **env})
+        assert "Traceback" not in proc.stderr, proc.stderr
+        ran.append(proc)
+    assert [p.returncode for p in ran[:2]] == [0, 0], [p.stdout + p.stderr for p in ran]
+    assert files["GITHUB_PATH"].read_text() == f"{venv}/bin\n"
+    assert files["GITHUB_OUTPUT"].read_text().endswith(f"version={__version__}\n")
+    if code is None:
+        assert len(ran) == 2
+        return
+    assert len(ran) == 3
+    assert ran[2].returncode == code, ran[2].stdout + ran[2].stderr
+    assert output in ran[2].stdout + ran[2].stderr
+    assert not (library / "pwned").exists()
