@@ -140,6 +140,9 @@ def _not_data(value: Any) -> SecurityError:
                          f"and lists or mappings of those can be printed{hint}")
 
 
+_SCALARS = frozenset({bool, float, type(None)})
+
+
 def text_size(value: Any, limit: int, depth_cost: int = 0, what: str = "the text",
               start: int = 0) -> int:
     """``start`` plus an upper estimate of ``len(str(value))``, for plain data only.
@@ -149,12 +152,21 @@ def text_size(value: Any, limit: int, depth_cost: int = 0, what: str = "the text
     about ``limit`` items, however nested or shared the structure is. ``depth_cost`` adds that
     many characters per nesting level to each item (the indentation of pprint and tojson).
     """
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         size = start + len(value)
-        if size > limit:
-            raise _too_big(what, size, limit)
-        return size
-    size = start
+    elif kind is int:
+        size = start + (value.bit_length() * 1233 >> 12) + 2
+    elif kind in _SCALARS:
+        size = start + 24
+    else:
+        return _walk_size(value, limit, depth_cost, what, start)
+    if size > limit:
+        raise _too_big(what, size, limit)
+    return size
+
+
+def _walk_size(value: Any, limit: int, depth_cost: int, what: str, size: int) -> int:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -399,7 +411,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     def print_value(self, value: Any) -> Any:
         """The ``finalize`` hook: what ``{{ }}`` prints must be data (its size is the
         renderer's business)."""
-        if type(value) is str or isinstance(value, jinja2.Undefined):
+        kind = type(value)
+        if kind is str or kind is int or kind in _SCALARS or \
+                isinstance(value, jinja2.Undefined):
             return value
         text_size(value, self.max_text, what="the printed value")
         return value
