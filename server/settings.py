@@ -14,6 +14,7 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_RATE_PER_SECOND = 50.0
 DEFAULT_RATE_BURST = 100
 DEFAULT_USAGE_RETENTION_DAYS = 365.0
+DEFAULT_USAGE_ACK_SECONDS = 5.0
 
 
 class ServerConfigError(UsageError):
@@ -32,6 +33,8 @@ class Settings:
     allow_anonymous: bool = False
     usage_db: Path | None = None  # None: usage events are not recorded
     usage_retention_days: float | None = DEFAULT_USAGE_RETENTION_DAYS  # None: keep every event
+    # How long POST /api/v1/usage waits for its event to be committed before answering 503.
+    usage_ack_seconds: float = DEFAULT_USAGE_ACK_SECONDS
     index_cache: Path | None = None  # a directory kept between runs (server.store); None: none
     webhook_secret: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

@@ -3,6 +3,7 @@ usage store and metrics. Built by ``create_app``; started and stopped by its lif
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,6 +35,8 @@ class ServerState:
     usage: UsageStore | None = None
     keys: KeyStore | None = None
     _keys_stamp: tuple[float, int] | None = field(default=None, repr=False)
+    _to_submit: list[tuple[UsageEvent, asyncio.Future[bool]]] = field(default_factory=list,
+                                                                      repr=False)
 
     @classmethod
     def build(cls, settings: Settings, builder: IndexBuilder | None = None) -> ServerState:
@@ -92,6 +95,40 @@ class ServerState:
             return
         self.usage.record(UsageEvent(prompt_id, version, client_type, caller.name, caller.team,
                                      kind, ok))
+
+    async def store_usage(self, caller: Caller, prompt_id: str, version: str | None,
+                          client_type: str, kind: str) -> bool:
+        """Record an event and wait until it is committed (``usage_ack_seconds`` at most).
+
+        True once it is in the usage file; False when it is refused (full queue, closing
+        store), given up after failed writes, or not written in time - it may then still be
+        written. Concurrent calls share the writer's transactions (group commit).
+        """
+        if self.usage is None:
+            return False
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        event = UsageEvent(prompt_id, version, client_type, caller.name, caller.team, kind)
+        # The events of one turn of the event loop go to the writer together.
+        self._to_submit.append((event, future))
+        if len(self._to_submit) == 1:
+            loop.call_soon(self._submit)
+        timer = loop.call_later(self.settings.usage_ack_seconds, _settle, future, False)
+        try:
+            return await future
+        finally:
+            timer.cancel()
+
+    def _submit(self) -> None:
+        items, self._to_submit = self._to_submit, []
+        if self.usage is None or not self.usage.submit(items):
+            for _event, future in items:
+                _settle(future, False)
+
+
+def _settle(future: asyncio.Future[bool], ok: bool) -> None:
+    if not future.done():  # already answered by the writer, or by the timeout
+        future.set_result(ok)
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

@@ -3,8 +3,17 @@
 Every get and render, and every event a client reports, becomes a ``UsageEvent``. Recording one
 is on the request path, so ``UsageStore.record`` only puts it on a bounded in-memory queue: it
 never waits and never raises. One background thread writes the queue to a SQLite file in WAL
-mode in batches (one transaction per batch), which costs one fsync per batch instead of one per
+mode in batches (one transaction per batch), which costs one commit per batch instead of one per
 request and lets ``summary()`` read while the writer writes.
+
+An event a client reports (``POST /api/v1/usage``) is acknowledged only once it is committed
+(group commit): ``UsageStore.submit`` queues events with an asyncio future each, which the writer
+resolves after the transaction that holds them, with one wake-up of their event loop per
+transaction. The writer does not wait for more events while someone waits for one: it commits
+what is queued at once, and what arrives meanwhile goes into the next transaction, so concurrent
+reports share a commit. Gets and renders (not acknowledged to anyone) still wait up to
+``flush_interval`` to fill a batch; a crash may lose those, never a reported event that was
+answered 202.
 
 The store is allowed to fail - a full disk, a removed file, a locked database - and the server
 is not: a failing batch is kept and retried with the next one a bounded number of times, then
@@ -16,12 +25,14 @@ by ``retention_days``: the writer deletes older events when it starts and every 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +72,7 @@ _INSERT: Final = (
 _WAKE: Final = object()  # put on the queue to wake the writer for a flush or a close
 
 Row = tuple[float, str, str | None, str, str | None, str | None, str, int]
+Waiter = asyncio.Future[bool]  # set True once its event is committed, False once given up
 
 
 class PromptCount(TypedDict):
@@ -142,6 +154,19 @@ class UsageEvent:
     def row(self) -> Row:
         return (self.at, self.prompt_id, self.version, normalise_client_type(self.client_type),
                 self.key_name, self.team, self.kind, int(self.ok))
+
+
+class _Submitted:
+    """Events someone waits for (``UsageStore.submit``), as they stand on the queue."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[UsageEvent, Waiter]]) -> None:
+        self.items = items
+
+
+# An event in the writer's hands: the event, the writes tried so far, who waits for it.
+Pending = tuple[UsageEvent, int, Waiter | None]
 
 
 def _short(exc: BaseException) -> str:
@@ -288,6 +313,29 @@ class UsageStore:
                 return
             self._recorded += 1
 
+    def submit(self, items: Sequence[tuple[UsageEvent, Waiter]]) -> bool:
+        """Queue events whose futures are to be resolved: True once the event is committed,
+        False once it is given up (on the futures' event loops, with one call per loop and
+        transaction). Never blocks. False when refused (closed store, no room for them all):
+        then no future is touched.
+        """
+        if not items:
+            return True
+        if not all(isinstance(event, UsageEvent) for event, _ in items):
+            raise TypeError("submit() takes (UsageEvent, asyncio.Future) pairs")
+        with self._cond:
+            room = self._queue.maxsize - (self._recorded - self._settled)
+            if self._closed or len(items) > room:
+                self._dropped += len(items)
+                return False
+            try:
+                self._queue.put_nowait(_Submitted(list(items)))
+            except queue.Full:
+                self._dropped += len(items)
+                return False
+            self._recorded += len(items)
+            return True
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything recorded so far is written or given up; False on timeout."""
         with self._cond:
@@ -311,7 +359,7 @@ class UsageStore:
 
     def _run(self) -> None:
         # Events from failed writes with the number of attempts so far; at most batch_size.
-        carry: list[tuple[UsageEvent, int]] = []
+        carry: list[Pending] = []
         try:
             while True:
                 with self._cond:
@@ -321,7 +369,7 @@ class UsageStore:
                                        wait=not carry and not stopping)
                 with self._cond:
                     stopping = self._stopping
-                batch = carry + [(event, 0) for event in events]
+                batch = carry + events
                 carry = self._write(batch, final=stopping) if batch else []
                 if stopping and not carry and self._queue.empty():
                     return
@@ -332,14 +380,17 @@ class UsageStore:
         finally:
             self._disconnect()
 
-    def _collect(self, room: int, *, wait: bool) -> list[UsageEvent]:
+    def _collect(self, room: int, *, wait: bool) -> list[Pending]:
         """Take up to ``room`` queued events, for at most flush_interval if ``wait``.
 
-        Stops early when a flush or close asks for it. An idle writer comes back empty-handed
-        every flush_interval, which is when it notices a close whose wake-up was lost.
+        Stops early when a flush or close asks for it, and as soon as the queue is empty once
+        it holds an event someone waits for (group commit: no waiting while a client waits).
+        An idle writer comes back empty-handed every flush_interval, which is when it notices a
+        close whose wake-up was lost.
         """
-        events: list[UsageEvent] = []
+        events: list[Pending] = []
         deadline = time.monotonic() + (self._flush_interval if wait else 0.0)
+        urgent = False
         while len(events) < room:
             try:
                 item = self._queue.get_nowait()
@@ -348,7 +399,7 @@ class UsageStore:
                     self._wake.clear()
                     break
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or urgent:
                     break
                 try:
                     item = self._queue.get(timeout=remaining)
@@ -359,17 +410,21 @@ class UsageStore:
                 # the stopping flag a close may just have set.
                 self._wake.clear()
                 break
-            events.append(cast(UsageEvent, item))  # record() only queues UsageEvents
+            if type(item) is _Submitted:
+                # Taken whole, even past room: its futures are answered per transaction.
+                events.extend((event, 0, waiter) for event, waiter in item.items)
+                urgent = True
+            else:
+                events.append((cast(UsageEvent, item), 0, None))  # _put queues only these
         return events
 
-    def _write(self, batch: list[tuple[UsageEvent, int]], *,
-               final: bool) -> list[tuple[UsageEvent, int]]:
+    def _write(self, batch: list[Pending], *, final: bool) -> list[Pending]:
         """Insert ``batch`` in one transaction; return what is left to retry."""
         try:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(_INSERT, [event.row() for event, _ in batch])
+                conn.executemany(_INSERT, [event.row() for event, _, _ in batch])
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -378,23 +433,27 @@ class UsageStore:
         except Exception as exc:
             # Whatever went wrong, reopen next time: the file may have been replaced.
             self._disconnect()
-            keep = [] if final else [(event, attempts + 1) for event, attempts in batch
+            keep = [] if final else [(event, attempts + 1, waiter)
+                                     for event, attempts, waiter in batch
                                      if attempts + 1 < self._max_attempts]
-            given_up = len(batch) - len(keep)
+            given_up = [waiter for _event, attempts, waiter in batch
+                        if final or attempts + 1 >= self._max_attempts]
             if final:
-                given_up += self._drain_queue()
+                given_up.extend(self._drain_queue())
             with self._cond:
                 self._healthy = False
                 self._last_error = _short(exc)
-                self._failed += given_up
-                self._settled += given_up
+                self._failed += len(given_up)
+                self._settled += len(given_up)
                 self._cond.notify_all()
+            _tell(given_up, ok=False)
             return keep
         with self._cond:
             self._healthy = True
             self._written += len(batch)
             self._settled += len(batch)
             self._cond.notify_all()
+        _tell([waiter for _, _, waiter in batch], ok=True)
         return []
 
     def _prune_if_due(self) -> None:
@@ -419,16 +478,18 @@ class UsageStore:
             with self._cond:
                 self._last_error = _short(exc)
 
-    def _drain_queue(self) -> int:
-        """Empty the queue when giving up on close; returns how many events it held."""
-        count = 0
+    def _drain_queue(self) -> list[Waiter | None]:
+        """Empty the queue when giving up on close; returns who waits for each event it held."""
+        waiting: list[Waiter | None] = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return count
-            if item is not _WAKE:
-                count += 1
+                return waiting
+            if type(item) is _Submitted:
+                waiting.extend(waiter for _, waiter in item.items)
+            elif item is not _WAKE:
+                waiting.append(None)
 
     def _connection(self) -> sqlite3.Connection:
         """The writer's connection, reopened if the file at ``path`` is no longer the one open.
@@ -489,6 +550,23 @@ class UsageStore:
         finally:
             conn.close()
         return result
+
+
+def _tell(waiting: list[Waiter | None], *, ok: bool) -> None:
+    """Resolve the futures of a batch's events: one call into each event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Waiter]] = {}
+    for waiter in waiting:
+        if waiter is not None:
+            by_loop.setdefault(waiter.get_loop(), []).append(waiter)
+    for loop, waiters in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, waiters, ok)
+
+
+def _resolve(waiters: list[Waiter], ok: bool) -> None:
+    for waiter in waiters:
+        if not waiter.done():  # its caller may have stopped waiting (a timeout)
+            waiter.set_result(ok)
 
 
 def _open(path: Path) -> sqlite3.Connection:

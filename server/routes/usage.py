@@ -16,16 +16,29 @@ from server.usage import UsageStoreError, normalise_client_type
 router = APIRouter(prefix="/api/v1/usage", tags=["usage"], responses=ERRORS)
 
 
-@router.post("", response_model=UsageAccepted, status_code=202, summary="Report a use")
+@router.post("", response_model=UsageAccepted, status_code=202, summary="Report a use",
+             response_description=(
+                 "Stored: with `accepted: true` the event is committed to the usage database "
+                 "before this answer is sent, so a crash of the server after it cannot lose it. "
+                 "`accepted: false`: this server does not record usage."),
+             responses={503: {"model": ErrorResponse, "description": (
+                 "The event could not be stored in time (the usage database is failing or "
+                 "behind); retry after Retry-After. It may still be stored, so a retry may count "
+                 "it twice.")}})
 async def report_usage(body: UsageIn, request: Request, caller: CallerDep, index: IndexDep,
                        state: StateDep, client_type: ClientTypeDep) -> dict[str, Any]:
     entry = index.lookup(body.prompt, caller.role)
     if entry is None:
         raise prompt_not_found(body.prompt)
     request.state.prompt_id = entry.prompt.id
+    if state.usage is None:
+        return {"accepted": False}
     kind = normalise_client_type(body.client_type) if body.client_type else client_type
-    state.record_usage(caller, entry.prompt.id, body.version, kind, "reported")
-    return {"accepted": state.usage is not None}
+    if not await state.store_usage(caller, entry.prompt.id, body.version, kind, "reported"):
+        raise ApiError(503, "usage_unavailable", "the usage event could not be stored in "
+                       "time; retry in a few seconds (GET /readyz shows the usage store's "
+                       "state)", headers={"Retry-After": "1"})
+    return {"accepted": True}
 
 
 def parse_since(since: str | None) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import threading
@@ -362,3 +363,47 @@ def test_without_a_retention_every_event_is_kept(make_store: StoreFactory,
     assert (rows(tmp_path / "usage.db"), store.pruned) == (1, 0)
     with pytest.raises(ValueError, match="retention_days"):
         UsageStore(tmp_path / "other.db", retention_days=0)
+
+
+def _submitted(store: UsageStore, events: list[UsageEvent],
+               timeout: float = 5.0) -> tuple[bool, list[bool]]:
+    """Submit ``events`` from an event loop; whether they were taken and what each future said."""
+    async def run() -> tuple[bool, list[bool]]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[bool]] = [loop.create_future() for _ in events]
+        if not store.submit(list(zip(events, futures, strict=True))):
+            return False, []
+        return True, list(await asyncio.wait_for(asyncio.gather(*futures), timeout))
+    return asyncio.run(run())
+
+
+def test_a_submitted_event_is_committed_before_its_future_is_set(make_store: StoreFactory,
+                                                                 tmp_path: Path) -> None:
+    # A long interval: group commit must not wait for it while someone waits.
+    store = make_store(flush_interval=30)
+    store.record(event("eng/fetched"))  # not waited for: written with the next transaction
+    started = time.monotonic()
+    assert _submitted(store, [event(), event("ml/eval")]) == (True, [True, True])
+    assert time.monotonic() - started < 5
+    assert rows(tmp_path / "usage.db") == 3
+    assert (store.written, store.pending) == (3, 0)
+
+
+def test_a_submitted_event_that_cannot_be_written_is_answered_false(make_store: StoreFactory,
+                                                                    tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a regular file where the database's folder should be")
+    store = make_store(blocker / "usage.db", flush_interval=0.02, max_attempts=2)
+    assert _submitted(store, [event(), event()]) == (True, [False, False])
+    assert (store.failed, store.healthy) == (2, False)
+
+
+def test_submit_is_refused_when_there_is_no_room_or_the_store_is_closed(
+        make_store: StoreFactory) -> None:
+    store = make_store(start=False, max_queue=3)
+    assert _submitted(store, [event()] * 4) == (False, [])
+    assert store.dropped == 4
+    store.close()
+    assert _submitted(store, [event()]) == (False, [])
+    with pytest.raises(TypeError, match="UsageEvent"):
+        store.submit([("not an event", None)])  # type: ignore[list-item]
