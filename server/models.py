@@ -236,9 +236,13 @@ class PromptErrorOut(BaseModel):
     problems: list[ProblemOut]
 
 
+_ADMIN_ONLY = ("; its text, which names the server's files, to an admin key only: others read "
+               "a generic reason (the text is in the server's log)")
+
+
 class UsageStatus(BaseModel):
     healthy: bool
-    last_error: str | None
+    last_error: str | None = Field(description="The last failed write" + _ADMIN_ONLY + ".")
     written: int
     dropped: int
     failed: int
@@ -249,7 +253,7 @@ class IndexCacheStatus(BaseModel):
     saved_commit: str | None = Field(description=(
         "The commit whose parsed prompts are on disk for the next start; null until the first "
         "index is written (just after start, in the background)."))
-    last_error: str | None
+    last_error: str | None = Field(description="The last failed write" + _ADMIN_ONLY + ".")
 
 
 class Ready(BaseModel):
@@ -265,9 +269,11 @@ class Ready(BaseModel):
     built_at: float | None
     age_seconds: float | None
     prompts: int
-    repo_error: str | None
-    reload_error: str | None
-    fetch_error: str | None
+    repo_error: str | None = Field(description=(
+        "Why the repository cannot be read (503)" + _ADMIN_ONLY + "."))
+    reload_error: str | None = Field(description=(
+        "Why the ref's newest commit could not be indexed; the last index keeps serving."))
+    fetch_error: str | None = Field(description="Why `git fetch` failed" + _ADMIN_ONLY + ".")
     prompt_errors: list[PromptErrorOut] = Field(description=(
         "Files invalid on the branch that this caller may know of."))
     usage: UsageStatus | None

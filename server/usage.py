@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import queue
 import sqlite3
@@ -39,6 +40,8 @@ from types import TracebackType
 from typing import Final, TypedDict, cast
 
 from promptctl.errors import PromptctlError
+
+log = logging.getLogger("promptctl.server.usage")
 
 CLIENT_TYPES: Final = ("desktop", "web", "codex", "cli", "mcp", "other")
 KINDS: Final = ("get", "render", "reported")
@@ -441,6 +444,8 @@ class UsageStore:
             if final:
                 given_up.extend(self._drain_queue())
             with self._cond:
+                if self._healthy:  # the full text for the operators; /readyz shows it to admins
+                    log.error("usage database %s cannot be written: %s", self.path, _short(exc))
                 self._healthy = False
                 self._last_error = _short(exc)
                 self._failed += len(given_up)

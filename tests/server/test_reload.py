@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import git
 from tests.server.conftest import (
@@ -198,12 +200,43 @@ def test_unreadable_repository_turns_readyz_to_503_and_keeps_serving(
         wait_for(lambda: client.get("/readyz").status_code == 503, "readyz 503")
         body = client.get("/readyz").json()
         assert body["status"] == "not_ready"
-        assert "not a readable Git repository" in body["repo_error"]
+        assert body["repo_error"].startswith("the repository cannot be read")
         assert client.get("/api/v1/prompts/demo/greet").status_code == 200
         assert client.get("/api/v1/search", params={"q": "greet"}).status_code == 200
     finally:
         moved.rename(library_repo)
     wait_for(lambda: client.get("/readyz").status_code == 200, "readyz 200 again")
+
+
+def test_readyz_shows_the_repository_fault_with_its_path_to_admins_only(
+        start_server: ServerFactory, library_repo: Path, keys: Keys,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="promptctl.server.reloader")
+    running = start_server(library_repo, keys_file=keys.path)
+    anonymous = running.client()
+    moved = library_repo.with_name("moved-away")
+    library_repo.rename(moved)
+    try:
+        wait_for(lambda: anonymous.get("/readyz").status_code == 503, "readyz 503")
+        seen = {role: running.client(keys.headers(role)).get("/readyz")
+                for role in ("consumer", "contributor", "admin")}
+        seen["anonymous"] = anonymous.get("/readyz")
+    finally:
+        moved.rename(library_repo)
+    wait_for(lambda: anonymous.get("/readyz").status_code == 200, "readyz 200 again")
+    assert {role: answer.status_code for role, answer in seen.items()} == {
+        "consumer": 503, "contributor": 503, "admin": 503, "anonymous": 503}
+    for role in ("anonymous", "consumer", "contributor"):
+        assert seen[role].json()["repo_error"] == (
+            "the repository cannot be read; an admin key sees the reason here, and it is in "
+            "the server's log"), role
+        assert str(library_repo) not in seen[role].text, role
+    full = seen["admin"].json()["repo_error"]
+    assert "not a readable Git repository" in full
+    assert str(library_repo) in full
+    logged = [r.getMessage() for r in caplog.records if r.name == "promptctl.server.reloader"]
+    assert any(str(library_repo) in message and "not a readable Git repository" in message
+               for message in logged), logged
 
 
 def test_fetch_remote_updates_a_mirror_clone(
