@@ -9,14 +9,15 @@ from typing import Annotated
 
 import typer
 
+from promptctl.cli.help import command
 from promptctl.cli.options import RepoOption
 
 DEFAULT_KEYS_FILE = Path("promptctl-keys.yaml")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    app.command("openapi")(openapi)
+    command(app, "serve")(serve)
+    command(app, "openapi")(openapi)
     keys = typer.Typer(name="keys", help="API keys of the read API (stored hashed).",
                        no_args_is_help=True)
     keys.command("add")(keys_add)
