@@ -1,6 +1,7 @@
 """Every error answer has one shape: ``{"error": {"code", "message"}}`` (plus ``fields`` where
-inputs or parameters are wrong). FastAPI's own 404, 405 and 422 answers are replaced by it; a
-500 is answered by the request middleware and never carries a traceback."""
+inputs or parameters are wrong). FastAPI's own 404, 405 and 422 answers are replaced by it, and a
+body that is not JSON at all is a 400 ``bad_request`` (422 is for JSON that does not fit); a 500
+is answered by the request middleware and never carries a traceback."""
 
 from __future__ import annotations
 
@@ -76,8 +77,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    malformed = next((item for item in errors if item.get("type") == "json_invalid"), None)
+    if malformed is not None:
+        why = (malformed.get("ctx") or {}).get("error") or "not JSON"
+        loc = malformed.get("loc", ())
+        at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        return error_response(400, "bad_request", f"the request body is not valid JSON ({why}"
+                              f"{at}); send a JSON object with Content-Type: application/json")
     fields: dict[str, str] = {}
-    for item in exc.errors():
+    for item in errors:
         loc = [str(part) for part in item.get("loc", ())]
         if loc and loc[0] in ("body", "query", "path", "header"):
             loc = loc[1:] or loc

@@ -26,6 +26,7 @@ def signature_ok(secret: str, body: bytes, header: str) -> bool:
 @router.post("/refresh", response_model=RefreshResult, summary="Check the ref now",
              responses={202: {"model": RefreshResult, "description": "Still checking."},
                         401: {"model": ErrorResponse, "description": "Bad key or signature."},
+                        413: {"model": ErrorResponse, "description": "Body too large."},
                         404: {"model": ErrorResponse, "description": "Not an admin key."}})
 async def refresh(
     request: Request,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from promptctl.model import Prompt
+from server.errors import ApiError
 from server.models import ErrorResponse
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -15,6 +16,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such prompt, or not visible to this key."},
     422: {"model": ErrorResponse, "description": "Invalid parameters (`fields` names them)."},
     429: {"model": ErrorResponse, "description": "Rate limited; see Retry-After."},
+    503: {"model": ErrorResponse, "description": "The index is still being built (`not_ready`); "
+                                                  "see Retry-After."},
+}
+
+# What a route with a JSON body adds to ERRORS.
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body is not valid JSON (`bad_request`)."},
+    413: {"model": ErrorResponse, "description": "Body too large (`payload_too_large`)."},
 }
 
 TagQuery = Annotated[list[str] | None, Query(description="Only prompts with this tag "
@@ -25,12 +34,30 @@ OwnerQuery = Annotated[str | None, Query(description="Only prompts with this own
 ChannelQuery = Annotated[str | None, Query(description="stable or experimental.")]
 
 
+FILTER_FIX = "give a value, or leave the parameter out to not filter by it"
+
+
+def refuse_empty(fix: str = FILTER_FIX, *, blank: bool = True,
+                 **values: str | list[str] | None) -> None:
+    """422 naming each parameter given with an empty value (or a blank one, if ``blank``),
+    and ``fix``."""
+    empty = [name for name, value in values.items()
+             if value is not None and any(not (v.strip() if blank else v) for v in (
+                 value if isinstance(value, list) else [value]))]
+    if empty:
+        raise ApiError(422, "invalid_request",
+                       "empty " + ", ".join(f"{name}=" for name in empty) + f": {fix}",
+                       fields=dict.fromkeys(empty, f"empty; {fix}"))
+
+
 class Filters:
     """The list and search filters, with the same meaning as ``promptctl list``."""
 
     def __init__(self, tag: TagQuery = None, collection: CollectionQuery = None,
                  status: StatusQuery = None, owner: OwnerQuery = None,
                  channel: ChannelQuery = None) -> None:
+        refuse_empty(tag=tag, collection=collection, status=status, owner=owner,
+                     channel=channel)
         self.tags = set(tag or [])
         self.collection = collection.strip("/") + "/" if collection else None
         self.status = status

@@ -13,7 +13,7 @@ from server.auth import may_see
 from server.deps import Credentials, StateDep, identify
 from server.index import PromptErrors
 from server.metrics import CONTENT_TYPE
-from server.models import Health, Ready
+from server.models import ErrorResponse, Health, Ready
 
 router = APIRouter(tags=["health"])
 
@@ -32,7 +32,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=Ready, summary="Readiness, indexed commit, prompt errors",
-            responses={503: {"model": Ready, "description": "No index yet, or the repository "
+            responses={401: {"model": ErrorResponse, "description": "An unknown API key (no "
+                                                                    "key is needed)."},
+                       503: {"model": Ready, "description": "No index yet, or the repository "
                                                             "is unreadable."}})
 async def readyz(state: StateDep, credentials: Credentials) -> Any:
     # No key needed (probes send none); prompt errors are shown to those who may see them.

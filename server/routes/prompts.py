@@ -30,7 +30,7 @@ from server.models import (
     RenderResponse,
     VersionList,
 )
-from server.routes.common import ERRORS, Filters
+from server.routes.common import BODY_ERRORS, ERRORS, Filters
 from server.state import ServerState
 from server.versions import Version
 
@@ -109,8 +109,7 @@ def prompt_versions(prompt_id: str, request: Request, caller: CallerDep, index: 
 
 
 @router.post("/{prompt_id:path}:render", response_model=RenderResponse,
-             summary="Render a prompt with inputs",
-             responses={413: {"model": ErrorResponse, "description": "Body too large."}})
+             summary="Render a prompt with inputs", responses=BODY_ERRORS)
 def render_prompt(prompt_id: str, body: RenderRequest, request: Request, caller: CallerDep,
                   index: IndexDep, state: StateDep, client_type: ClientTypeDep) -> dict[str, Any]:
     entry = _entry(index, caller, prompt_id, request)

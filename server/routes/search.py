@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from server.deps import CallerDep, IndexDep
 from server.models import SearchResponse
-from server.routes.common import ERRORS, Filters
+from server.routes.common import ERRORS, Filters, refuse_empty
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 
@@ -23,6 +23,9 @@ async def search(
         "prefix unless the query ends with a space. Never a syntax error."))],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
+    # Only q= itself: spaces are a query as typed (search-as-you-type), which finds nothing.
+    refuse_empty("give the words to find (GET /api/v1/prompts lists prompts without a "
+                 "query)", blank=False, q=q)
     view = index.view(caller.role)
     allowed: frozenset[str] | None = None
     if filters.active:

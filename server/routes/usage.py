@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from server.deps import CallerDep, ClientTypeDep, IndexDep, StateDep
 from server.errors import ApiError, not_found, prompt_not_found
 from server.models import ErrorResponse, UsageAccepted, UsageIn, UsageSummary
-from server.routes.common import ERRORS
+from server.routes.common import BODY_ERRORS, ERRORS
 from server.usage import UsageStoreError, normalise_client_type
 
 router = APIRouter(prefix="/api/v1/usage", tags=["usage"], responses=ERRORS)
@@ -21,10 +21,11 @@ router = APIRouter(prefix="/api/v1/usage", tags=["usage"], responses=ERRORS)
                  "Stored: with `accepted: true` the event is committed to the usage database "
                  "before this answer is sent, so a crash of the server after it cannot lose it. "
                  "`accepted: false`: this server does not record usage."),
-             responses={503: {"model": ErrorResponse, "description": (
-                 "The event could not be stored in time (the usage database is failing or "
-                 "behind); retry after Retry-After. It may still be stored, so a retry may count "
-                 "it twice.")}})
+             responses={**BODY_ERRORS, 503: {"model": ErrorResponse, "description": (
+                 "The index is still being built (`not_ready`), or the event could not be stored "
+                 "in time (`usage_unavailable`: the usage database is failing or behind); retry "
+                 "after Retry-After. An event not stored in time may still be stored, so a retry "
+                 "may count it twice.")}})
 async def report_usage(body: UsageIn, request: Request, caller: CallerDep, index: IndexDep,
                        state: StateDep, client_type: ClientTypeDep) -> dict[str, Any]:
     entry = index.lookup(body.prompt, caller.role)
