@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import socket
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -105,6 +108,7 @@ def serve(
         KeyStore.load(keys)
     builder = IndexBuilder(settings.repo, ref)
     builder.head()
+    sock = _bind(host, port)
     notice = anonymous_notice(settings)
     if notice:
         note(f"note: {notice}")
@@ -121,13 +125,66 @@ def serve(
 
     from server.app import create_app
 
-    config = uvicorn.Config(create_app(settings, builder), host=host, port=port, log_config=None,
+    app = create_app(settings, builder)
+    config = uvicorn.Config(app, host=host, port=sock.getsockname()[1], log_config=None,
                             access_log=False, ws="none", lifespan="on",
                             timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    if sys.stderr.isatty():
+        _announce_when_ready(server, app.state.server, host, sock.getsockname()[1])
     try:
-        uvicorn.Server(config).run()
+        server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a graceful shutdown
         note("stopped")
+    finally:
+        sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the first build starts: a port in use is a usage
+    error said plainly, not a log line after seconds of work."""
+    from promptctl.errors import UsageError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} is in use on {host}; pick another with --port (or "
+                             "PORT= for scripts/run), or stop what listens there") from None
+        if exc.errno == errno.EACCES:
+            raise UsageError(f"port {port} needs privileges on this system; pick one above 1023 "
+                             "with --port") from None
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; check --host") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _announce_when_ready(server: Any, state: Any, host: str, port: int) -> None:
+    """On a terminal, one plain line once the first index is served: where, and how to stop."""
+    import threading
+    import time
+
+    def wait() -> None:
+        while not server.should_exit:
+            index = state.index
+            if server.started and index is not None:
+                shown = f"[{host}]" if ":" in host else host
+                url = f"http://{shown}:{port}"
+                errors = f" ({len(index.errors)} with errors, see {url}/readyz)" \
+                    if index.errors else ""
+                count = len(index.entries)
+                noun = "prompt" if count == 1 else "prompts"
+                print(f"Serving {count} {noun}{errors} at {url}; docs at "
+                      f"{url}/docs; Ctrl-C to stop", file=sys.stderr, flush=True)
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=wait, name="announce", daemon=True).start()
 
 
 def keys_add(
