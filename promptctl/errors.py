@@ -1,15 +1,21 @@
 """One exception root for everything promptctl reports to a user.
 
-Each error carries the exit code the command line maps it to (DESIGN.md: 1 a check failed,
-2 usage, 3 internal) and, where one exists, the file and line it is about. Messages say what to
-do next.
+Each error carries the exit code the command line maps it to and, where one exists, the file
+and line it is about. Messages say what to do next. The rule (README, "Command line"):
+
+- 1: the content of the repository failed a check (a prompt that does not load or validate,
+  a malformed promptctl.yaml or CODEOWNERS, a template that fails to render);
+- 2: a usage problem, what the user typed is wrong (an unknown id or alias, a bad option, filter
+  or ``-i`` value, an unreadable inputs file, a file that ``init`` or ``new`` would overwrite);
+- 3: an internal error (a bug in promptctl).
 """
 
 from __future__ import annotations
 
 
 class PromptctlError(Exception):
-    """An error meant for a user: printed as it is, never as a traceback."""
+    """An error meant for a user: printed as it is, never as a traceback. Exit 1: what is wrong
+    is the repository's content; raise a ``UsageError`` when it is what the user typed."""
 
     exit_code = 1
 
@@ -52,8 +58,11 @@ class InvalidPrompt(PromptctlError):
         self.problems = problems
 
 
-class InputError(PromptctlError):
-    """Inputs given to a render are invalid; ``fields`` maps each input name to what is wrong."""
+class InputError(UsageError):
+    """Inputs given to a render are invalid; ``fields`` maps each input name to what is wrong.
+
+    A usage error (exit 2): the values were typed or passed by the caller. A prompt's own test
+    with bad inputs is reported by ``validate`` and ``test`` (exit 1), never raised as this."""
 
     def __init__(self, message: str, fields: dict[str, str]) -> None:
         super().__init__(message)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from promptctl import __version__
-from promptctl.errors import PromptctlError, UsageError
+from promptctl.errors import UsageError
 from promptctl.library import Library
 from promptctl.loader import SEGMENT
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX
@@ -49,7 +49,7 @@ def init(directory: Path, *, owner: str = DEFAULT_OWNER,
         raise UsageError(f"{directory} exists and is not a directory")
     clashes = [rel for rel in files if (directory / rel).exists() or (directory / rel).is_symlink()]
     if clashes:
-        raise PromptctlError(
+        raise UsageError(
             f"{directory} already has {', '.join(clashes)}; nothing was written. Run init in an "
             "empty folder, or move those files away first"
         )
@@ -97,11 +97,11 @@ def new_prompt(
     if prompt_id in library.prompts or prompt_id in library.aliases:
         taken = library.prompts.get(library.aliases.get(prompt_id, prompt_id))
         where = taken.path if taken else "another prompt"
-        raise PromptctlError(f"id {prompt_id!r} is taken by {where}; choose another id")
+        raise UsageError(f"id {prompt_id!r} is taken by {where}; choose another id")
     for suffix in (MD_SUFFIX, YAML_SUFFIX):
         existing = root / PROMPTS_DIR / f"{prompt_id}{suffix}"
         if existing.exists():
-            raise PromptctlError(f"{existing.relative_to(root)} already exists; nothing written")
+            raise UsageError(f"{existing.relative_to(root)} already exists; nothing written")
     name = segments[-1]
     title = title or name.replace("-", " ").capitalize()
     description = description or f"TODO: say what {title.lower()} is for and when to use it."

@@ -51,6 +51,9 @@ def render(
             text, source = sys.stdin.read(), "<stdin>"
         else:
             path = Path(inputs_file)
+            if path.is_dir():
+                raise UsageError(f"--inputs {inputs_file}: is a directory; pass a JSON or YAML "
+                                 "file of name: value, or '-' to read stdin")
             if not path.is_file():
                 raise UsageError(f"--inputs {inputs_file}: no such file")
             text, source = path.read_text(encoding="utf-8", errors="replace"), inputs_file

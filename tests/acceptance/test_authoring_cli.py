@@ -37,7 +37,7 @@ def test_init_refuses_to_overwrite_and_writes_nothing(cli: CliRunner, tmp_path: 
     target.mkdir()
     (target / "CODEOWNERS").write_text("* @someone\n")
     result = cli("init", str(target))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "already has CODEOWNERS" in result.stderr
     assert "nothing was written" in result.stderr
     assert sorted(p.name for p in target.iterdir()) == ["CODEOWNERS"]
@@ -68,7 +68,7 @@ def test_new_scaffolds_a_valid_prompt(cli: CliRunner, make_repo: RepoFactory, fo
     [
         (["Team/X", "--owner", "@a"], 2, "is not a prompt id"),
         (["lonely", "--owner", "@a"], 2, "is not a prompt id"),
-        (["demo/greet", "--owner", "@a"], 1, "is taken by prompts/demo/greet.prompt.md"),
+        (["demo/greet", "--owner", "@a"], 2, "is taken by prompts/demo/greet.prompt.md"),
         (["demo/new-one"], 2, "a prompt needs owners"),
         (["demo/new-one", "--owner", "nobody"], 2, "must be @user or @org/team"),
         (["demo/new-one", "--owner", "@a", "--form", "txt"], 2, "choose md or yaml"),

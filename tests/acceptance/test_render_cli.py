@@ -170,12 +170,12 @@ def test_inputs_are_parsed_by_their_declared_type(
          "object-not-json", "array-bad-json", "array-item-type", "required-missing",
          "unknown-input", "enum-violation", "pair-without-equals"],
 )
-def test_bad_inputs_are_named_and_exit_1(
+def test_bad_inputs_are_named_and_exit_2(
     cli: CliRunner, repo: Path, pairs: list[str], error: str,
 ) -> None:
     args = [arg for pair in pairs for arg in ("-i", pair)]
     result = render(cli, repo, "demo/typed", *args)
-    assert result.returncode == 1, result.output
+    assert result.returncode == 2, result.output
     assert result.stdout == ""
     assert "invalid inputs for demo/typed" in result.stderr
     assert error in result.stderr
@@ -213,12 +213,15 @@ def test_inputs_from_a_file_or_stdin(
     ("args", "stdin", "code", "error"),
     [
         (["--inputs", "missing.json"], None, 2, "--inputs missing.json: no such file"),
-        (["--inputs", "-"], "[1, 2]", 1, "<stdin>: inputs must be a mapping"),
-        (["--inputs", "-"], "count: &n 1\nratio: *n\n", 1, "anchors and aliases"),
-        (["--inputs", "-"], "count: [1\n", 1, "<stdin>:"),
-        (["--inputs", "-"], '{"count": "many"}', 1, "count: expected integer"),
+        (["--inputs", "prompts"], None, 2, "--inputs prompts: is a directory; pass a JSON or "
+                                            "YAML file"),
+        (["--inputs", "-"], "[1, 2]", 2, "<stdin>: inputs must be a mapping"),
+        (["--inputs", "-"], "count: &n 1\nratio: *n\n", 2, "anchors and aliases"),
+        (["--inputs", "-"], "count: [1\n", 2, "<stdin>:"),
+        (["--inputs", "-"], '{"count": "many"}', 2, "count: expected integer"),
     ],
-    ids=["missing-file", "not-a-mapping", "yaml-alias", "malformed-yaml", "wrong-type"],
+    ids=["missing-file", "directory", "not-a-mapping", "yaml-alias", "malformed-yaml",
+         "wrong-type"],
 )
 def test_bad_input_files_are_refused(
     cli: CliRunner, repo: Path, args: list[str], stdin: str | None, code: int, error: str,
