@@ -18,6 +18,7 @@ from jinja2 import nodes
 from promptctl import inputs as inputs_module
 from promptctl.errors import InputError
 from promptctl.loadcache import CheckKey, LoadCache, check_key, partials_key
+from promptctl.loader import split_lines
 from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
 from promptctl.render import includes, plain_names, referenced_names
@@ -250,7 +251,7 @@ def _include_problem(target: str | None, sources: Mapping[str, str]) -> str | No
 
 def _raw_text(prompt: Prompt, template: Template) -> str:
     """The value's text as it stands in the file, from its first character to its end."""
-    lines = prompt.text.splitlines()[template.line - 1 : max(template.end_line, template.line)]
+    lines = split_lines(prompt.text)[template.line - 1 : max(template.end_line, template.line)]
     if lines:
         lines[0] = lines[0][template.col - 1 :]
     return "\n".join(lines)

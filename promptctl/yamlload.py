@@ -11,13 +11,19 @@ Refused on purpose, with a located error:
 - ``.nan`` and ``.inf``, which JSON cannot carry (and a NaN passes every ``minimum``), and
   explicit tags that make other types (``!!timestamp``, ``!!binary``, ``!!set``, ``!!omap``).
 Dates stay strings (no timestamp resolver), so the data is always JSON-serialisable.
+
+Positions count lines as editors, Git and Jinja2 do: ``\n``, ``\r\n`` and ``\r`` end a line.
+PyYAML (YAML 1.1) also ends lines at U+0085, U+2028 and U+2029; in a text that holds one of
+them, positions are taken from the marks' character index instead of their line.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import marshal
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +44,37 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 DataPath = tuple[str | int, ...]
+
+# Line breaks to PyYAML, text to everyone else (YAML 1.2, Jinja2, editors, Git).
+_YAML11_BREAKS = ("\x85", "\u2028", "\u2029")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+class _Lines:
+    """Line and column of a character index, with only ``\n``, ``\r\n`` and ``\r`` ending a
+    line; built for texts where PyYAML's own line count would differ."""
+
+    __slots__ = ("offset", "starts")
+
+    def __init__(self, text: str, offset: int) -> None:
+        self.starts = [0, *(m.end() for m in _LINE_END.finditer(text))]
+        self.offset = offset
+
+    def at(self, mark: Any) -> tuple[int, int]:
+        row = bisect.bisect_right(self.starts, mark.index) - 1
+        return row + 1 + self.offset, mark.index - self.starts[row] + 1
+
+
+def _lines(text: str, offset: int) -> _Lines | None:
+    """A ``_Lines`` when PyYAML would count lines differently, else None (its marks are right)."""
+    return _Lines(text, offset) if any(c in text for c in _YAML11_BREAKS) else None
+
+
+def _at(mark: Any, offset: int, lines: _Lines | None) -> tuple[int, int]:
+    """1-based line and column of a PyYAML mark, counted as editors count them."""
+    if lines is not None:
+        return lines.at(mark)
+    return mark.line + 1 + offset, mark.column + 1
 
 
 class YamlProblem(Exception):
@@ -165,6 +202,7 @@ def _load_events(text: str, offset: int) -> YamlDocument | None:
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
+    lines = _lines(text, offset)
     loader = _Loader(text)
     try:
         while loader.check_event():
@@ -173,7 +211,8 @@ def _load_events(text: str, offset: int) -> YamlDocument | None:
             if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent \
                     or kind is yaml.SequenceStartEvent:
                 mark = event.start_mark
-                line, col = mark.line + 1 + offset, mark.column + 1
+                line, col = (mark.line + 1 + offset, mark.column + 1) if lines is None \
+                    else lines.at(mark)
                 if event.anchor is not None:
                     raise _alias_problem(line, col)
                 if event.tag is not None:
@@ -216,12 +255,12 @@ def _load_events(text: str, offset: int) -> YamlDocument | None:
                                 raise _not_finite(event.value, line, col)
                     style = event.style
                     end = event.end_mark
+                    end_line, end_col = (end.line + 1 + offset, end.column + 1) \
+                        if lines is None else lines.at(end)
                     if style in ("|", ">"):
-                        spans[path] = (key_line, key_col, line + 1, 1, end.line + 1 + offset,
-                                       end.column + 1, style)
+                        spans[path] = (key_line, key_col, line + 1, 1, end_line, end_col, style)
                     else:
-                        spans[path] = (key_line, key_col, line, col, end.line + 1 + offset,
-                                       end.column + 1, style)
+                        spans[path] = (key_line, key_col, line, col, end_line, end_col, style)
                 else:
                     value = {} if kind is yaml.MappingStartEvent else []
                     stack.append([value, path, None, 0, 0, set(), key_line, key_col, line, col])
@@ -234,12 +273,10 @@ def _load_events(text: str, offset: int) -> YamlDocument | None:
                     frame[0].append(value)
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 done = stack.pop()
-                end = event.end_mark
-                spans[done[1]] = (done[6], done[7], done[8], done[9], end.line + 1 + offset,
-                                  end.column + 1, None)
+                spans[done[1]] = (done[6], done[7], done[8], done[9],
+                                  *_at(event.end_mark, offset, lines), None)
             elif kind is yaml.AliasEvent:
-                mark = event.start_mark
-                raise _alias_problem(mark.line + 1 + offset, mark.column + 1)
+                raise _alias_problem(*_at(event.start_mark, offset, lines))
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
@@ -266,8 +303,9 @@ def _alias_problem(line: int, col: int) -> YamlProblem:
 
 def _load_nodes(text: str, offset: int) -> YamlDocument:
     first_line = offset + 1
+    lines = _lines(text, offset)
     if "&" in text or "*" in text:
-        _refuse_anchors(text, offset)
+        _refuse_anchors(text, offset, lines)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -278,7 +316,7 @@ def _load_nodes(text: str, offset: int) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line, col = first_line, 1
         if mark is not None:
-            line, col = mark.line + 1 + offset, mark.column + 1
+            line, col = _at(mark, offset, lines)
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
         raise YamlProblem(f"malformed YAML: {problem}", line, col) from None
     except yaml.YAMLError as exc:
@@ -286,16 +324,16 @@ def _load_nodes(text: str, offset: int) -> YamlDocument:
     finally:
         loader.dispose()
     document = YamlDocument(data)
-    _index(node, document, offset)
+    _index(node, document, offset, lines)
     return document
 
 
-def _refuse_anchors(text: str, offset: int) -> None:
+def _refuse_anchors(text: str, offset: int, lines: _Lines | None) -> None:
     try:
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 mark = event.start_mark
-                line, col = (mark.line + 1 + offset, mark.column + 1) if mark else (1, 1)
+                line, col = _at(mark, offset, lines) if mark else (1, 1)
                 raise YamlProblem(
                     "YAML anchors and aliases (&name, *name) are not allowed in prompt files; "
                     "write the value out in full",
@@ -307,19 +345,18 @@ def _refuse_anchors(text: str, offset: int) -> None:
         return  # malformed: load() reports it with its position
 
 
-def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
+def _index(root: yaml.Node, document: YamlDocument, offset: int,
+           lines: _Lines | None) -> None:
     """Record positions and refuse duplicate keys, non-string keys and deep nesting.
 
     Iterative, so that a hostile document cannot exhaust the interpreter's recursion limit.
     """
-    start = root.start_mark
     stack: list[tuple[yaml.Node, DataPath, int, int]] = [
-        (root, (), start.line + 1 + offset, start.column + 1)
+        (root, (), *_at(root.start_mark, offset, lines))
     ]
     while stack:
         node, path, key_line, key_col = stack.pop()
-        mark = node.start_mark
-        line, col = mark.line + 1 + offset, mark.column + 1
+        line, col = _at(node.start_mark, offset, lines)
         if len(path) > MAX_DEPTH:
             raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels; flatten the structure",
                               line, col)
@@ -334,15 +371,13 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
             raise _not_finite(node.value, line, col)
         if style in ("|", ">"):
             line, col = line + 1, 1  # a block scalar's text starts after its indicator
-        end = node.end_mark
-        document.spans[path] = (key_line, key_col, line, col, end.line + 1 + offset,
-                                end.column + 1, style)
+        document.spans[path] = (key_line, key_col, line, col,
+                                *_at(node.end_mark, offset, lines), style)
         children: list[tuple[yaml.Node, DataPath, int, int]] = []
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
-                key_mark = key_node.start_mark
-                where = (key_mark.line + 1 + offset, key_mark.column + 1)
+                where = _at(key_node.start_mark, offset, lines)
                 is_text = key_node.tag == _STR
                 if not isinstance(key_node, yaml.ScalarNode) or not is_text:
                     raise YamlProblem(
@@ -358,6 +393,5 @@ def _index(root: yaml.Node, document: YamlDocument, offset: int) -> None:
                 children.append((value_node, (*path, key), *where))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                mark = item.start_mark
-                children.append((item, (*path, index), mark.line + 1 + offset, mark.column + 1))
+                children.append((item, (*path, index), *_at(item.start_mark, offset, lines)))
         stack.extend(reversed(children))  # popped in document order: the first problem first

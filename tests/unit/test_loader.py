@@ -83,3 +83,10 @@ def test_path_rules(path: str, fragment: str) -> None:
 def test_bom_is_accepted() -> None:
     data = b"\xef\xbb\xbf" + GOOD_PROMPT.encode()
     assert load_prompt(SourceFile("prompts/demo/greet.prompt.md", data)).problems == []
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+def test_a_nul_byte_is_located_on_its_line_whatever_ends_the_lines(newline: bytes) -> None:
+    data = newline.join([b"---", "title: \u2028x".encode(), b"description: a\x00b", b"---"])
+    result = load_prompt(SourceFile("prompts/demo/nul.prompt.md", data))
+    assert [(p.line, p.col, p.code) for p in result.problems] == [(3, 15, "encoding")]

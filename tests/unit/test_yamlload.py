@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from promptctl import yamlload
-from promptctl.loader import front_matter_end
+from promptctl.loader import front_matter_end, split_lines
 
 
 def test_positions_count_from_the_front_matter_offset() -> None:
@@ -184,3 +184,44 @@ def test_a_packed_document_keeps_its_data_and_every_position() -> None:
             ("inputs", "name", "type")) == yamlload.Position(6, 5)
         assert back.style(("body",)) == "|"
         assert back.packed() == document.packed()
+
+
+ODD = "\u2028\x85\u2029"  # line breaks to PyYAML (YAML 1.1), characters to editors and Jinja2
+
+
+@pytest.mark.parametrize("tagged", [False, True], ids=["events", "nodes"])
+def test_positions_count_only_lf_crlf_and_cr_as_line_ends(tagged: bool) -> None:
+    # A tag sends the document down the node path; both paths must count lines alike.
+    tag = "!!str " if tagged else ""
+    text = f'title: {tag}"a{ODD}b"\nnext: [1, {tag}x]\r\nlast: |\n  one{ODD}\n  two\rend: 1\n'
+    doc = yamlload.load(text, first_line=2)
+    assert doc.position(("title",)) == yamlload.Position(2, 1)
+    assert doc.value_end(("title",)) == yamlload.Position(2, 15 + len(tag))
+    assert doc.position(("next",)) == yamlload.Position(3, 1)
+    assert doc.position(("next", 1)) == yamlload.Position(3, 11)
+    assert doc.value_start(("last",)) == yamlload.Position(5, 1)
+    assert doc.position(("end",)) == yamlload.Position(7, 1)
+
+
+def test_errors_below_the_characters_are_located_on_their_line() -> None:
+    with pytest.raises(yamlload.YamlProblem) as raised:
+        yamlload.load(f'title: "a{ODD}b"\nx: &anchor 1\n', first_line=2)
+    assert (raised.value.line, raised.value.col, raised.value.code) == (3, 4, "yaml-alias")
+    with pytest.raises(yamlload.YamlProblem) as raised:
+        yamlload.load(f'title: "a{ODD}b"\nx: [1, 2\n', first_line=2)
+    assert raised.value.line == 4
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    ("", []),
+    ("a", ["a"]),
+    ("a\n", ["a\n"]),
+    ("a\r\nb\rc\n\nd", ["a\r\n", "b\r", "c\n", "\n", "d"]),
+    (f"x{ODD}y\x0b\x0c\x1c\x1d\x1ez\nw", [f"x{ODD}y\x0b\x0c\x1c\x1d\x1ez\n", "w"]),
+    ("\r\r\n\n", ["\r", "\r\n", "\n"]),
+])
+def test_split_lines_ends_lines_at_lf_crlf_and_cr_only(text: str, lines: list[str]) -> None:
+    assert split_lines(text, keepends=True) == lines
+    assert split_lines(text) == [line.rstrip("\r\n") for line in lines]
+    if not any(c in text for c in ODD + "\x0b\x0c\x1c\x1d\x1e"):
+        assert split_lines(text) == text.splitlines()
