@@ -1,5 +1,8 @@
 """Inputs: parsed from the command line by their declared types, validated with defaults applied.
 
+On the command line (``-i name=value``) a value ``@FILE`` is read from FILE and ``@-`` from
+stdin, for values larger than a command line; ``@@...`` is the literal value ``@...``.
+
 An input is optional unless its schema says ``required: true``. An optional input without a
 default is passed to the template as none, so templates test it with ``{% if name %}``.
 ``required`` is our keyword, not JSON Schema's: it is taken out before the value is validated.
@@ -9,13 +12,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from promptctl import yamlload
-from promptctl.errors import InputError
+from promptctl.errors import InputError, UsageError
 from promptctl.model import Prompt
 from promptctl.schema import Validator
 
@@ -77,8 +81,10 @@ def resolve(prompt: Prompt, given: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def parse_cli(prompt: Prompt, pairs: list[str]) -> dict[str, Any]:
-    """``-i name=value`` pairs, each value converted by the declared type of its input."""
+def parse_cli(prompt: Prompt, pairs: list[str],
+              read_stdin: Callable[[], str] | None = None) -> dict[str, Any]:
+    """``-i name=value`` pairs, each value converted by the declared type of its input; a value
+    ``@FILE`` is read from FILE, ``@-`` from ``read_stdin`` (see ``read_value``)."""
     fields: dict[str, str] = {}
     values: dict[str, Any] = {}
     for pair in pairs:
@@ -92,6 +98,7 @@ def parse_cli(prompt: Prompt, pairs: list[str]) -> dict[str, Any]:
             known = ", ".join(sorted(prompt.inputs)) or "none"
             fields[name] = f"unknown input; this prompt declares: {known}"
             continue
+        raw = read_value(name, raw, read_stdin)
         try:
             values[name] = convert(raw, spec)
         except ValueError as exc:
@@ -100,6 +107,35 @@ def parse_cli(prompt: Prompt, pairs: list[str]) -> dict[str, Any]:
         detail = "; ".join(f"{name}: {why}" for name, why in sorted(fields.items()))
         raise InputError(f"invalid inputs for {prompt.id}: {detail}", fields)
     return values
+
+
+def read_value(name: str, raw: str, read_stdin: Callable[[], str] | None = None) -> str:
+    """The text of ``-i name=raw``: ``@FILE`` reads FILE (UTF-8, as it is, final newline
+    included), ``@-`` stdin, ``@@rest`` is the literal ``@rest``; anything else is itself."""
+    if not raw.startswith("@"):
+        return raw
+    if raw.startswith("@@"):
+        return raw[1:]
+    source = raw[1:]
+    if source == "-":
+        if read_stdin is None:
+            raise UsageError(f"-i {name}=@-: stdin is already read (by --inputs - or another "
+                             "@-); read one value from stdin, the others from files")
+        return read_stdin()
+    where = f"-i {name}={raw}"
+    path = Path(source)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such file {source!r}; to pass a value that starts with @, "
+                         f"write it as {name}=@{raw}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{where}: {source} is a directory; name a file") from None
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read {source}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where}: {source} is not UTF-8 text (byte {exc.start}); save it as "
+                         "UTF-8") from None
 
 
 def convert(raw: str, spec: Mapping[str, Any]) -> Any:
