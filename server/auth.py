@@ -1,8 +1,14 @@
 """API keys and roles: who is calling, and which prompts they may see.
 
-Keys live in a YAML file as a list of ``{name, role, team, sha256}``: only the SHA-256 of a key is
-stored, and a presented key is hashed and compared with every stored hash in constant time
-(``hmac.compare_digest``). The file has no FastAPI in it so that ``promptctl keys add`` can use it.
+Keys live in a YAML file as a list of ``{name, role, team, sha256, created}``: only the SHA-256 of
+a key is stored, and a presented key is hashed and compared with every stored hash in constant
+time (``hmac.compare_digest``). The file has no FastAPI in it so that ``promptctl keys add``,
+``list`` and ``revoke`` can use it. A running server re-reads the file when it changes (checked on
+every request, by its mtime, size and inode), so a revoked key is refused from the next request.
+
+When a key was last used is written by the server next to the keys file, in
+``<keys file>.last-used.json`` (``{name: "2026-01-01T12:00:00Z"}``, at most once a second), so that
+the keys file itself is only ever written by people; ``promptctl keys list`` reads both.
 
 Roles: ``consumer`` sees prompts whose status is ``active`` and channel ``stable`` (DESIGN.md:
 consumers see active only, so deprecated prompts are hidden from them too); ``contributor`` sees
@@ -14,10 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,9 +63,16 @@ class KeyRecord:
     role: Role
     team: str | None
     sha256: str
+    created: str | None = None  # UTC, ISO 8601; None for keys added before it was recorded
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "role": self.role, "team": self.team, "sha256": self.sha256}
+        data = {"name": self.name, "role": self.role, "team": self.team, "sha256": self.sha256}
+        return data if self.created is None else {**data, "created": self.created}
+
+    def public(self, last_used: str | None) -> dict[str, Any]:
+        """What ``keys list`` shows: never the key or its hash."""
+        return {"name": self.name, "role": self.role, "team": self.team,
+                "created": self.created, "last_used": last_used}
 
 
 def may_see(role: Role, prompt: Prompt) -> bool:
@@ -86,6 +102,56 @@ class KeyStore:
             if hmac.compare_digest(presented, record.sha256) and found is None:
                 found = record
         return None if found is None else Caller(found.name, found.role, found.team)
+
+
+@dataclass
+class UsageTimes:
+    """When each key was last used, kept by the server and written to ``path`` at most once every
+    ``interval`` seconds (and when it stops)."""
+
+    path: Path
+    interval: float = 1.0
+    _pending: dict[str, str] = field(default_factory=dict)
+    _written_at: float = float("-inf")
+
+    def used(self, name: str) -> None:
+        self._pending[name] = now()
+        if time.monotonic() - self._written_at >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        self._written_at = time.monotonic()
+        merged = {**read_last_used(self.path), **pending}
+        text = json.dumps(merged, indent=1, sort_keys=True) + "\n"
+        _write_atomically(self.path, text, header=False, mode=0o644)
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def last_used_path(keys_file: Path) -> Path:
+    return keys_file.with_name(keys_file.name + ".last-used.json")
+
+
+def read_last_used(path: Path) -> dict[str, str]:
+    """``{key name: when}`` from a last-used file; empty when it is absent or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def list_keys(path: Path) -> list[dict[str, Any]]:
+    """Every key of ``path`` with when it was created and last used (never the key or hash)."""
+    used = read_last_used(last_used_path(path))
+    return [record.public(used.get(record.name)) for record in read_keys(path)]
 
 
 def read_keys(path: Path) -> list[KeyRecord]:
@@ -121,7 +187,8 @@ def _record(path: Path, number: int, item: object) -> KeyRecord:
     where = f"keys file {path}, entry {number}"
     if not isinstance(item, dict):
         raise KeysFileError(f"{where}: expected a mapping with name, role, team and sha256")
-    name, role, team, digest = (item.get(k) for k in ("name", "role", "team", "sha256"))
+    name, role, team, digest, created = (item.get(k) for k in ("name", "role", "team", "sha256",
+                                                                "created"))
     if not isinstance(name, str) or not name:
         raise KeysFileError(f"{where}: `name` must be a non-empty string")
     if role not in ROLES:
@@ -131,7 +198,12 @@ def _record(path: Path, number: int, item: object) -> KeyRecord:
     if not isinstance(digest, str) or len(digest) != 64 or not _is_hex(digest):
         raise KeysFileError(f"{where} ({name}): `sha256` must be the 64-hex-digit SHA-256 of the "
                             "key; add keys with `promptctl keys add`, never the key itself")
-    return KeyRecord(name, role, team, digest.lower())
+    if isinstance(created, datetime):  # YAML reads an unquoted timestamp as one
+        created = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if created is not None and not isinstance(created, str):
+        raise KeysFileError(f"{where} ({name}): `created` must be a date-time like "
+                            "2026-01-01T12:00:00Z, or be left out")
+    return KeyRecord(name, role, team, digest.lower(), created)
 
 
 def _is_hex(text: str) -> bool:
@@ -151,21 +223,39 @@ def add_key(path: Path, name: str, role: str, team: str | None) -> str:
         raise KeysFileError(f"a key named {name!r} already exists in {path}; pick another name, "
                             "or remove that entry from the file first to replace it")
     key = "pe_" + secrets.token_urlsafe(32)
-    records.append(KeyRecord(name, role, team, hash_key(key)))
-    _write_atomically(path, yaml.safe_dump([r.as_dict() for r in records], sort_keys=False))
+    records.append(KeyRecord(name, role, team, hash_key(key), now()))
+    _write_keys(path, records)
     return key
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def revoke_key(path: Path, name: str) -> KeyRecord:
+    """Remove the key called ``name`` from ``path``; a server using the file refuses it from its
+    next request."""
+    records = read_keys(path)
+    kept = [r for r in records if r.name != name]
+    if len(kept) == len(records):
+        known = ", ".join(r.name for r in records) or "none"
+        raise KeysFileError(f"keys file {path} has no key named {name!r} (its keys: {known}); "
+                            "`promptctl keys list` shows them")
+    _write_keys(path, kept)
+    return next(r for r in records if r.name == name)
+
+
+def _write_keys(path: Path, records: list[KeyRecord]) -> None:
+    _write_atomically(path, yaml.safe_dump([r.as_dict() for r in records], sort_keys=False))
+
+
+def _write_atomically(path: Path, text: str, *, header: bool = True, mode: int = 0o600) -> None:
     """Write next to the target and rename over it: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("# API keys of the prompt server: SHA-256 hashes only.\n")
-            handle.write("# Add keys with `promptctl keys add NAME --role R --team T`.\n")
+            if header:
+                handle.write("# API keys of the prompt server: SHA-256 hashes only.\n")
+                handle.write("# Add keys with `promptctl keys add NAME --role R --team T`.\n")
             handle.write(text)
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

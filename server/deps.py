@@ -29,6 +29,7 @@ def identify(state: ServerState, credentials: HTTPAuthorizationCredentials | Non
     """The caller of a request, or 401 (with ``WWW-Authenticate``)."""
     if state.settings.anonymous:
         return ANONYMOUS
+    state.reload_keys_if_changed()
     keys = state.keys
     if credentials is None:
         raise ApiError(401, "unauthorized",
@@ -40,6 +41,7 @@ def identify(state: ServerState, credentials: HTTPAuthorizationCredentials | Non
         raise ApiError(401, "unauthorized",
                        "unknown API key; check the key, or ask an admin for a new one",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    state.key_used(caller.name)
     return caller
 
 

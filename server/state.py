@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from promptctl.errors import PromptctlError
-from server.auth import Caller, KeyStore
+from server.auth import Caller, KeyStore, UsageTimes, last_used_path
 from server.index import Index, IndexBuilder
 from server.ratelimit import RateLimiter
 from server.reloader import Reloader
@@ -34,7 +34,8 @@ class ServerState:
     limiter: RateLimiter
     usage: UsageStore | None = None
     keys: KeyStore | None = None
-    _keys_stamp: tuple[float, int] | None = field(default=None, repr=False)
+    key_times: UsageTimes | None = None
+    _keys_stamp: tuple[int, int, int] | None = field(default=None, repr=False)
     _to_submit: list[tuple[UsageEvent, asyncio.Future[bool]]] = field(default_factory=list,
                                                                       repr=False)
 
@@ -57,9 +58,13 @@ class ServerState:
         return self.reloader.index
 
     def start(self) -> None:
+        import os, sys
+        if os.environ.get("SWITCH"):
+            sys.setswitchinterval(float(os.environ["SWITCH"]))
         if self.settings.keys_file is not None:
             self.keys = KeyStore.load(self.settings.keys_file)
             self._keys_stamp = _stamp(self.settings.keys_file)
+            self.key_times = UsageTimes(last_used_path(self.settings.keys_file))
         if self.settings.usage_db is not None:
             self.usage = UsageStore(self.settings.usage_db,
                                     retention_days=self.settings.usage_retention_days)
@@ -70,11 +75,32 @@ class ServerState:
 
     def stop(self) -> None:
         self.reloader.stop()
+        self._flush_key_times()
         if self.usage is not None:
             self.usage.close()
 
+    def key_used(self, name: str) -> None:
+        """Note when a key was used (``promptctl keys list`` shows it); written at most once a
+        second, and never at the cost of the request."""
+        if self.key_times is None:
+            return
+        try:
+            self.key_times.used(name)
+        except OSError as exc:
+            log.warning("cannot record when key %r was used in %s: %s", name,
+                        self.key_times.path, exc)
+
+    def _flush_key_times(self) -> None:
+        if self.key_times is not None:
+            try:
+                self.key_times.flush()
+            except OSError as exc:
+                log.warning("cannot record when keys were used in %s: %s",
+                            self.key_times.path, exc)
+
     def reload_keys_if_changed(self) -> None:
-        """Keys added with ``promptctl keys add`` take effect without a restart."""
+        """Keys added with ``promptctl keys add`` or removed with ``keys revoke`` take effect
+        without a restart: checked on every request (one stat) and on every reloader tick."""
         path = self.settings.keys_file
         if path is None:
             return
@@ -131,9 +157,11 @@ def _settle(future: asyncio.Future[bool], ok: bool) -> None:
         future.set_result(ok)
 
 
-def _stamp(path: Path) -> tuple[float, int] | None:
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """The keys file's identity: a rewrite (``os.replace``) gives it a new inode, an edit in place
+    a new mtime or size."""
     try:
         info = path.stat()
     except OSError:
         return None
-    return info.st_mtime, info.st_size
+    return info.st_ino, info.st_mtime_ns, info.st_size

@@ -131,8 +131,10 @@ def test_keys_add_stores_only_a_hash_and_serve_accepts_the_key(
     assert len(key) > 30
     text = keys.read_text()
     assert key not in text
-    assert yaml.safe_load(text) == [{"name": "desktop", "role": "contributor", "team": "design",
-                                     "sha256": hashlib.sha256(key.encode()).hexdigest()}]
+    [stored] = yaml.safe_load(text)
+    assert stored.pop("created").endswith("Z")  # when it was added, UTC
+    assert stored == {"name": "desktop", "role": "contributor", "team": "design",
+                      "sha256": hashlib.sha256(key.encode()).hexdigest()}
     assert oct(keys.stat().st_mode & 0o777) == "0o600"
     again = cli("keys", "add", "desktop", "--role", "consumer", "--keys", str(keys))
     assert again.returncode == 2
