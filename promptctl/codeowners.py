@@ -429,6 +429,25 @@ def plan_update(root: Path, library: Library) -> Update:
     return Update(root, rel, current, replace_block(current or "", block, rel), block, problems)
 
 
+def has_block(root: Path) -> bool:
+    """Whether the repository's CODEOWNERS holds a generated block (which ``new`` keeps
+    current; a repository without one has chosen not to generate owners)."""
+    found = find(root)
+    return found.text is not None and any(line.strip() == BEGIN
+                                          for line in found.text.split("\n"))
+
+
+def refresh_block(root: Path, library: Library) -> Update | None:
+    """Regenerate the generated block after a prompt was added (``promptctl new``), so that
+    ``codeowners --check`` passes at once. None: the repository's CODEOWNERS has no block."""
+    if not has_block(root):
+        return None
+    update = plan_update(root, library)
+    if update.stale:
+        update.write()
+    return update
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` through a temporary file in the same folder and os.replace,
     so a reader sees the old file or the new one, never half of it."""
