@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from promptctl.cli.help import command
 from promptctl.cli.options import (
     ChannelOption,
     CollectionOption,
@@ -14,6 +15,7 @@ from promptctl.cli.options import (
     RepoOption,
     StatusOption,
     TagOption,
+    VersionedIdArgument,
     load_library,
 )
 
@@ -22,9 +24,9 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("list")(list_prompts)
-    app.command("show")(show)
-    app.command("search")(search)
+    command(app, "list")(list_prompts)
+    command(app, "show")(show)
+    command(app, "search")(search)
 
 
 def _warn_if_invalid(library: Library) -> None:
@@ -44,7 +46,12 @@ def list_prompts(
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """List prompts, with filters."""
+    """List prompts, with filters.
+
+    Examples:
+        promptctl list --status active
+        promptctl list --tag code-review --collection engineering --json
+    """
     from rich.table import Table
     from rich.text import Text
 
@@ -72,14 +79,19 @@ def list_prompts(
 
 
 def show(
-    ref: Annotated[str, typer.Argument(metavar="ID[@VERSION]", help="Prompt id or alias.")],
+    ref: VersionedIdArgument,
     git_ref: Annotated[
         str, typer.Option("--ref", help="Where ID@VERSION is looked up in history.")
     ] = "HEAD",
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """Show one prompt (ID@1.2.3, ID@1, ID@<commit>: from Git history)."""
+    """Show one prompt (ID@1.2.3, ID@1, ID@<commit>: from Git history).
+
+    Examples:
+        promptctl show engineering/python-code-review
+        promptctl show engineering/python-code-review@1 --json
+    """
     from rich.table import Table
     from rich.text import Text
 
@@ -122,7 +134,8 @@ def show(
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Words to find; the last one may be a prefix.")],
+    query: Annotated[str, typer.Argument(metavar="QUERY",
+                                         help="Words to find; the last one may be a prefix.")],
     limit: Annotated[int, typer.Option("--limit", min=1, max=200)] = 20,
     tag: TagOption = None,
     collection: CollectionOption = None,
@@ -132,7 +145,12 @@ def search(
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """Search titles, descriptions, tags, ids and templates (SQLite FTS5)."""
+    """Search titles, descriptions, tags, ids and templates (SQLite FTS5).
+
+    Examples:
+        promptctl search "incident review"
+        promptctl search postmortem --status active --json
+    """
     from rich.table import Table
     from rich.text import Text
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from promptctl.cli.help import command
 from promptctl.cli.options import FormatOption, JsonOption, RepoOption, report_format
 
 if TYPE_CHECKING:
@@ -15,19 +16,19 @@ if TYPE_CHECKING:
 
 BaseOption = Annotated[
     str,
-    typer.Option("--base", help="The branch or commit the pull request merges into, e.g. "
-                 "origin/main.", show_default=False),
+    typer.Option("--base", metavar="REF", help="The branch or commit the pull request merges "
+                 "into, e.g. origin/main.", show_default=False),
 ]
 HeadOption = Annotated[
     str | None,
-    typer.Option("--head", help="The commit to check (default: the work tree).",
+    typer.Option("--head", metavar="REF", help="The commit to check (default: the work tree).",
                  show_default=False),
 ]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("check")(check)
-    app.command("approvals")(approvals)
+    command(app, "check")(check)
+    command(app, "approvals")(approvals)
 
 
 def check(
@@ -37,7 +38,12 @@ def check(
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """Check a pull request against the version and lifecycle rules (exit 1 on a violation)."""
+    """Check a pull request against the version and lifecycle rules (exit 1 on a violation).
+
+    Examples:
+        promptctl check --base origin/main
+        promptctl check --base origin/main --head HEAD --format github
+    """
     from promptctl.cli.output import print_json, print_plain, print_problems, verdict
     from promptctl.lifecycle import check as run_check
     from promptctl.repository import resolve_root
@@ -84,8 +90,8 @@ def approvals(
     ] = None,
     author: Annotated[
         str | None,
-        typer.Option("--author", help="The pull request author's login (never counts).",
-                     show_default=False),
+        typer.Option("--author", metavar="LOGIN",
+                     help="The pull request author's login (never counts).", show_default=False),
     ] = None,
     teams: Annotated[
         Path | None,
@@ -100,7 +106,13 @@ def approvals(
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """Check that every changed prompt has the approvals its owners and scope require."""
+    """Check that every changed prompt has the approvals its owners and scope require.
+
+    Examples:
+        promptctl approvals --base origin/main --list-teams
+        promptctl approvals --base origin/main --reviews reviews.json --author octocat \\
+            --teams teams.json
+    """
     from promptctl import approvals as approvals_module
     from promptctl.cli.output import print_json, print_plain, verdict
     from promptctl.errors import UsageError

@@ -6,23 +6,31 @@ from typing import Annotated
 
 import typer
 
-from promptctl.cli.options import JsonOption, RepoOption
+from promptctl.cli.completion import complete_ids
+from promptctl.cli.help import command
+from promptctl.cli.options import IdArgument, JsonOption, RepoOption
 
-RefOption = Annotated[str, typer.Option("--ref", help="Branch or commit whose history to read.")]
+RefOption = Annotated[str, typer.Option("--ref", metavar="REF",
+                                        help="Branch or commit whose history to read.")]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("history")(history)
-    app.command("diff")(diff)
+    command(app, "history")(history)
+    command(app, "diff")(diff)
 
 
 def history(
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Prompt id or alias.")],
+    ref: IdArgument,
     git_ref: RefOption = "HEAD",
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """Every version of a prompt on the branch: version, commit, author, date, message."""
+    """Every version of a prompt on the branch: version, commit, author, date, message.
+
+    Examples:
+        promptctl history engineering/commit-message
+        promptctl history engineering/commit-message --ref origin/main --json
+    """
     from rich.table import Table
     from rich.text import Text
 
@@ -58,13 +66,20 @@ def history(
 
 
 def diff(
-    old: Annotated[str, typer.Argument(metavar="ID@A", help="The older version.")],
-    new: Annotated[str, typer.Argument(metavar="ID@B", help="The newer version (ID alone: the "
+    old: Annotated[str, typer.Argument(metavar="ID@A", autocompletion=complete_ids,
+                                       help="The older version.")],
+    new: Annotated[str, typer.Argument(metavar="ID@B", autocompletion=complete_ids,
+                                       help="The newer version (ID alone: the "
                                        "work tree).")],
     git_ref: RefOption = "HEAD",
     repo: RepoOption = None,
 ) -> None:
-    """A unified diff of two versions of a prompt: front matter and templates."""
+    """A unified diff of two versions of a prompt: front matter and templates.
+
+    Examples:
+        promptctl diff engineering/commit-message@1.0.0 engineering/commit-message@1.1.0
+        promptctl diff engineering/commit-message@1 engineering/commit-message
+    """
     import difflib
 
     from rich.text import Text

@@ -15,21 +15,25 @@ from promptctl.cli import (
     authoring,
     browse,
     checks,
+    completion,
+    docs,
     governance,
     history,
     owners,
     rendering,
     serving,
 )
+from promptctl.cli.help import CONTEXT_SETTINGS, Group
 from promptctl.errors import PromptctlError
 
 app = typer.Typer(
     name="promptctl",
-    help="Prompts as code: scaffold, validate, render, test and browse a Git prompt library.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
+    cls=Group,
+    context_settings=CONTEXT_SETTINGS,
 )
 
 
@@ -39,13 +43,34 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _color(value: str | None) -> str | None:
+    if value is not None:
+        from promptctl.cli.output import set_color
+
+        set_color(value)
+    return value
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    color: str | None = typer.Option(
+        None, "--color", metavar="[auto|always|never]", callback=_color, is_eager=True,
+        autocompletion=completion.choices("auto", "always", "never"), show_default=False,
+        help="Colour and style the output: auto (a terminal, unless NO_COLOR is set), always or "
+             "never.  [default: auto]"),
 ) -> None:
-    """Prompts as code: scaffold, validate, render, test and browse a Git prompt library."""
+    """Prompts as code: scaffold, validate, render, test and browse a Git prompt library.
+
+    Every command takes -h/--help; `promptctl completion bash|zsh|fish` prints a shell
+    completion script.
+
+    Examples:
+        promptctl list --status active
+        promptctl render engineering/commit-message -i diff=@changes.diff
+    """
 
 
 authoring.register(app)
@@ -56,23 +81,31 @@ history.register(app)
 owners.register(app)
 governance.register(app)
 serving.register(app)
+completion.register(app)
+docs.register(app)
 
 
 def run() -> None:
     """Console script: run the app and map every error to its exit code, never a traceback."""
-    from promptctl.cli.output import error
-
+    if completion.COMPLETE_VAR in os.environ:
+        completion.init()
     try:
         app(prog_name="promptctl")
     except PromptctlError as exc:
+        from promptctl.cli.output import error  # here: completion never imports rich
+
         error(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        from promptctl.cli.output import error
+
         error("interrupted")
         sys.exit(130)
     except Exception as exc:  # the last line of defence: a hint, never a bare traceback
         if os.environ.get("PROMPTCTL_DEBUG"):
             raise
+        from promptctl.cli.output import error
+
         error(
             f"internal error: {type(exc).__name__}: {exc}. This is a bug in promptctl; rerun with "
             "PROMPTCTL_DEBUG=1 for the traceback and report it with the command you ran"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -12,8 +13,34 @@ from rich.console import Console
 if TYPE_CHECKING:
     from promptctl.problems import Problem
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+COLOR_MODES = ("auto", "always", "never")
+
+
+def _console(mode: str, *, stderr: bool = False) -> Console:
+    """auto: styles on a terminal unless NO_COLOR is set (https://no-color.org: then no style at
+    all, bold included); always: styles even into a pipe; never: plain text."""
+    if mode == "auto" and os.environ.get("NO_COLOR"):
+        mode = "never"
+    if mode == "never":
+        return Console(stderr=stderr, highlight=False, soft_wrap=True, color_system=None)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True,
+                   force_terminal=True if mode == "always" else None)
+
+
+console = _console("auto")
+err_console = _console("auto", stderr=True)
+
+
+def set_color(mode: str) -> None:
+    """``--color``: rebuild both consoles (commands import them when they run, after this)."""
+    # Module attributes, rebound: every command imports them when it runs, after --color.
+    global console, err_console  # noqa: PLW0603
+    from promptctl.errors import UsageError
+
+    if mode not in COLOR_MODES:
+        raise UsageError(f"--color {mode!r}: choose auto, always or never")
+    console = _console(mode)
+    err_console = _console(mode, stderr=True)
 
 
 def print_json(data: Any) -> None:

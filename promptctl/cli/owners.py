@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from promptctl.cli.options import JsonOption, RepoOption
+from promptctl.cli.help import command
+from promptctl.cli.options import (
+    JsonOption,
+    QuietOption,
+    RepoOption,
+    VerboseOption,
+    verbosity,
+)
 
 if TYPE_CHECKING:
     from promptctl.codeowners import Match
@@ -18,8 +25,8 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("owners")(owners)
-    app.command("codeowners")(codeowners)
+    command(app, "owners")(owners)
+    command(app, "codeowners")(codeowners)
 
 
 def owners(
@@ -36,7 +43,12 @@ def owners(
     as_json: JsonOption = False,
     repo: RepoOption = None,
 ) -> None:
-    """The owners CODEOWNERS gives each file, and the line that decided them."""
+    """The owners CODEOWNERS gives each file, and the line that decided them.
+
+    Examples:
+        promptctl owners prompts/engineering/commit-message.prompt.md
+        git ls-files | promptctl owners --paths-from - --json
+    """
     from promptctl import codeowners as codeowners_module
     from promptctl.cli.output import note, print_json
     from promptctl.errors import UsageError
@@ -127,10 +139,20 @@ def codeowners(
     check: Annotated[
         bool, typer.Option("--check", help="Change nothing; exit 1 with a diff when stale.")
     ] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     repo: RepoOption = None,
 ) -> None:
     """Regenerate the block between the promptctl markers in CODEOWNERS from each prompt's
-    owners (or, with --check, fail when it is stale)."""
+    owners (or, with --check, fail when it is stale).
+
+    --quiet prints nothing unless the block is stale under --check; --verbose also prints the
+    generated block.
+
+    Examples:
+        promptctl codeowners
+        promptctl codeowners --check
+    """
     from rich.text import Text
 
     from promptctl import codeowners as codeowners_module
@@ -138,12 +160,17 @@ def codeowners(
     from promptctl.library import Library
     from promptctl.repository import resolve_root
 
+    level = verbosity(quiet, verbose)
     root = resolve_root(repo)
     update = codeowners_module.plan_update(root, Library.from_work_tree(root))
     _print_problems(update.problems)
+    if level > 0:
+        for line in update.block:
+            console.print(line, style="dim", markup=False)
     if check:
         if not update.stale:
-            verdict(f"{update.path} is up to date", ok=True)
+            if level >= 0:
+                verdict(f"{update.path} is up to date", ok=True)
             return
         for line in update.diff().splitlines():
             style = ("green" if line.startswith("+") else "red" if line.startswith("-")
@@ -154,9 +181,12 @@ def codeowners(
         error(f"{update.path} {what}; run `promptctl codeowners` and commit the result")
         raise typer.Exit(1)
     if not update.stale:
-        console.print(f"{update.path} is already up to date", markup=False)
+        if level >= 0:
+            console.print(f"{update.path} is already up to date", markup=False)
         return
     update.write()
     lines = len(update.block) - 2
     verb = "Created" if update.current is None else "Updated"
-    console.print(f"{verb} {update.path}: {lines} line(s) in the generated block", markup=False)
+    if level >= 0:
+        console.print(f"{verb} {update.path}: {lines} line(s) in the generated block",
+                      markup=False)

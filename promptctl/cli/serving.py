@@ -12,18 +12,32 @@ from typing import Annotated, Any
 
 import typer
 
-from promptctl.cli.help import command
-from promptctl.cli.options import RepoOption
+from promptctl.cli.completion import choices
+from promptctl.cli.help import Group, command
+from promptctl.cli.options import JsonOption, RepoOption
 
 DEFAULT_KEYS_FILE = Path("promptctl-keys.yaml")
+KEYS_HELP = """API keys of the read API (stored hashed).
+
+A running `promptctl serve --keys FILE` picks up keys added and revoked here from its next
+request, without a restart.
+
+Examples:
+    promptctl keys add desktop-app --role consumer --team design --keys keys.yaml
+    promptctl keys list --keys keys.yaml
+    promptctl keys revoke desktop-app --keys keys.yaml
+"""
+KeysFileOption = Annotated[Path, typer.Option("--keys", metavar="FILE", dir_okay=False,
+                                              help="The keys file.")]
 
 
 def register(app: typer.Typer) -> None:
     command(app, "serve")(serve)
     command(app, "openapi")(openapi)
-    keys = typer.Typer(name="keys", help="API keys of the read API (stored hashed).",
-                       no_args_is_help=True)
-    keys.command("add")(keys_add)
+    keys = typer.Typer(name="keys", help=KEYS_HELP, no_args_is_help=True, cls=Group)
+    command(keys, "add")(keys_add)
+    command(keys, "list")(keys_list)
+    command(keys, "revoke")(keys_revoke)
     app.add_typer(keys)
 
 
@@ -43,13 +57,15 @@ def serve(
     repo: RepoOption = None,
     ref: Annotated[str, typer.Option("--ref", help="The branch (or ref) to serve.")] = "main",
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8000,
+    port: Annotated[int, typer.Option("--port", metavar="PORT", min=0, max=65535,
+                                               help="Port to bind (0: any free port).")] = 8000,
     keys: Annotated[Path | None, typer.Option(
         "--keys", help="Keys file from `promptctl keys add`; without it, anonymous consumer "
                        "access (loopback only).", dir_okay=False)] = None,
     poll: Annotated[float, typer.Option(
-        "--poll", min=0, help="Seconds between checks of the ref for new commits (0: never; "
-                              "the refresh endpoint still works).")] = 5.0,
+        "--poll", metavar="SECONDS", min=0,
+        help="Seconds between checks of the ref for new commits (0: never; the refresh endpoint "
+             "still works).")] = 5.0,
     fetch: Annotated[str | None, typer.Option(
         "--fetch", metavar="REMOTE", help="Run `git fetch REMOTE` before each check (a "
                                           "`git clone --mirror` keeps --ref current; in a "
@@ -61,8 +77,9 @@ def serve(
                            "$XDG_STATE_HOME/promptctl/usage.sqlite3].", dir_okay=False,
         show_default=False)] = None,
     usage_retention_days: Annotated[float, typer.Option(
-        "--usage-retention-days", min=0, help="Delete usage events older than this many days "
-                                             "(checked hourly; 0: keep them all).")] = 365.0,
+        "--usage-retention-days", metavar="DAYS", min=0,
+        help="Delete usage events older than this many days (checked hourly; 0: keep them "
+             "all).")] = 365.0,
     rate_limit: Annotated[float, typer.Option(
         "--rate-limit", min=0, help="Requests per second per key, after a burst of twice as "
                                     "many (0: no limit).")] = 50.0,
@@ -79,7 +96,12 @@ def serve(
         help="Environment variable holding the GitHub webhook secret for "
              "/api/v1/admin/refresh.")] = None,
 ) -> None:
-    """Serve the read API over a branch of the repository (bare clones too)."""
+    """Serve the read API over a branch of the repository (bare clones too).
+
+    Examples:
+        promptctl serve --repo . --ref main
+        promptctl serve --repo /srv/prompts.git --keys keys.yaml --host 0.0.0.0 --fetch origin
+    """
     from promptctl.cli.output import note
     from promptctl.errors import UsageError
     from promptctl.repository import resolve_root
@@ -188,14 +210,21 @@ def _announce_when_ready(server: Any, state: Any, host: str, port: int) -> None:
 
 
 def keys_add(
-    name: Annotated[str, typer.Argument(help="A unique name for the key (shown in logs).")],
-    role: Annotated[str, typer.Option("--role", help="consumer, contributor or admin.")],
+    name: Annotated[str, typer.Argument(metavar="NAME",
+                                        help="A unique name for the key (shown in logs).")],
+    role: Annotated[str, typer.Option("--role", metavar="[consumer|contributor|admin]",
+                                      autocompletion=choices("consumer", "contributor", "admin"),
+                                      help="What the key may read and do.")],
     team: Annotated[str | None, typer.Option("--team", help="The team usage is counted "
                                                             "for.")] = None,
     keys: Annotated[Path, typer.Option("--keys", help="The keys file (created if absent).",
                                        dir_okay=False)] = DEFAULT_KEYS_FILE,
 ) -> None:
-    """Create a key: print it once and store only its SHA-256 hash."""
+    """Create a key: print it once and store only its SHA-256 hash.
+
+    Examples:
+        promptctl keys add desktop-app --role consumer --team design --keys keys.yaml
+    """
     from promptctl.cli.output import note
     from server.auth import add_key
 
@@ -205,8 +234,60 @@ def keys_add(
          "once: hand it over now")
 
 
+def keys_list(
+    keys: KeysFileOption = DEFAULT_KEYS_FILE,
+    as_json: JsonOption = False,
+) -> None:
+    """List the keys: name, role, team, when created and when last used (never a key or its hash).
+
+    "last used" is what a server running with this keys file recorded, to the second, in
+    FILE.last-used.json beside it.
+
+    Examples:
+        promptctl keys list --keys keys.yaml
+        promptctl keys list --keys keys.yaml --json
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    from promptctl.cli.output import console, print_json
+    from server.auth import list_keys
+
+    rows = list_keys(keys)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("name", "role", "team", "created", "last used", box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(Text(row["name"], style="bold"), Text(row["role"]), Text(row["team"] or ""),
+                      Text(row["created"] or "-"), Text(row["last_used"] or "never"))
+    console.print(table)
+    console.print(f"{len(rows)} key(s) in {keys}", style="dim", markup=False)
+
+
+def keys_revoke(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The key to remove.")],
+    keys: KeysFileOption = DEFAULT_KEYS_FILE,
+) -> None:
+    """Revoke a key: remove it from the keys file. A running server refuses it (401) from its
+    next request.
+
+    Examples:
+        promptctl keys revoke desktop-app --keys keys.yaml
+    """
+    from promptctl.cli.output import console
+    from server.auth import revoke_key
+
+    record = revoke_key(keys, name)
+    console.print(f"Revoked key {record.name!r} ({record.role}) in {keys}", markup=False)
+
+
 def openapi() -> None:
-    """Print the read API's OpenAPI document (JSON, sorted keys)."""
+    """Print the read API's OpenAPI document (JSON, sorted keys).
+
+    Examples:
+        promptctl openapi > docs/openapi.json
+    """
     import json
 
     from server.app import create_app
