@@ -190,6 +190,24 @@ def load_file(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def type_text(spec: Mapping[str, Any]) -> str:
+    """An input's declared type as written: ``string``, ``string|null``, ``any``."""
+    kind = spec.get("type", "any")
+    return "|".join(map(str, kind)) if isinstance(kind, list) else str(kind)
+
+
+def display_value(value: Any) -> str:
+    """A value as a prompt file or a JSON document writes it: ``postgres``, ``false``,
+    ``["a", "b"]``; a string that YAML would read as something else is quoted (``"1.0"``)."""
+    if isinstance(value, str) and value and value == value.strip() and "\n" not in value:
+        try:
+            if yamlload.load(value).data == value:
+                return value
+        except yamlload.YamlProblem:
+            pass
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _describe(err: jsonschema.ValidationError) -> str:
     if err.validator == "enum":
         allowed = err.validator_value

@@ -34,7 +34,7 @@ class Library:
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> id
     broken: dict[str, str] = field(default_factory=dict)  # id -> path of a file that failed to load
     problems: list[Problem] = field(default_factory=list)
-    files_checked: int = 0
+    checked: list[str] = field(default_factory=list)  # paths of the files loaded and checked
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
@@ -69,7 +69,7 @@ class Library:
         path = file.path
         name = path[len(PROMPTS_DIR) + 1 :]
         if is_partial_path(path):
-            self.files_checked += 1
+            self.checked.append(path)
             text, bad = read_partial(file)
             if bad or text is None:
                 self.problems.extend([bad] if bad else [])
@@ -77,7 +77,7 @@ class Library:
             self.partials[name] = text
             return
         if path.endswith((MD_SUFFIX, YAML_SUFFIX)) or file.kind == "symlink":
-            self.files_checked += 1
+            self.checked.append(path)
             if path.endswith((MD_SUFFIX, YAML_SUFFIX)) and "/" not in name:
                 self.problems.append(error(path, 1, 1, "collection",
                                            f"prompts live in a collection folder; move it to "
@@ -100,7 +100,7 @@ class Library:
             self.prompts[prompt.id] = prompt
             return
         if path.endswith((".prompt.yml", ".prompt.json")):
-            self.files_checked += 1
+            self.checked.append(path)
             self.problems.append(error(path, 1, 1, "file-name",
                                        f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}; "
                                        f"rename it to {path.rsplit('.', 1)[0]}.yaml"
@@ -110,6 +110,10 @@ class Library:
             self.problems.append(warning(path, 1, 1, "not-a-prompt",
                                          f"ignored: not a prompt file (prompts end in {MD_SUFFIX} "
                                          f"or {YAML_SUFFIX}; shared fragments go in _partials/)"))
+
+    @property
+    def files_checked(self) -> int:
+        return len(self.checked)
 
     # --- lookups ----------------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ the others, since their successors are what a searcher should find first.
 User text is never passed to FTS5 as query syntax: it is split into words, each word quoted, and
 the last word of a query that does not end in a space is a prefix (search-as-you-type). Quotes,
 ``c++``, ``-`` and unicode are therefore plain text and never a syntax error.
+
+Prompts with every word come first; when they leave room, those with some of the words follow,
+the most words first, and each hit says which words it matched (``Hit.matched``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from promptctl.model import Prompt
@@ -30,11 +33,16 @@ _CRISIS_OFF = 128  # well below FTS5's bound of 2,000 segments in an index
 MARK_START, MARK_END = "[", "]"
 
 
+# How many prompts with some of the words are ranked to pick the ones with the most words.
+_SOME_WORDS_POOL = 200
+
+
 @dataclass(frozen=True)
 class Hit:
     id: str
     score: float
     snippet: str
+    matched: tuple[str, ...] = ()  # the query's words this prompt contains, in query order
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -48,15 +56,26 @@ def _connect(path: str) -> sqlite3.Connection:
     return db
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 MATCH expression for free text, or None when it has no words."""
+def query_terms(text: str) -> list[tuple[str, str]]:
+    """Each distinct word of free text (case aside) and its safe FTS5 term; the last one is a
+    prefix unless the text ends in a space."""
     words = _WORD.findall(text)
-    if not words:
+    terms: dict[str, tuple[str, str]] = {}
+    for index, word in enumerate(words):
+        term = '"' + word.replace('"', '""') + '"'
+        if index == len(words) - 1 and text and not text[-1].isspace():
+            term += "*"
+        terms.setdefault(word.casefold(), (word, term))
+    return list(terms.values())
+
+
+def fts_query(text: str, *, any_word: bool = False) -> str | None:
+    """A safe FTS5 MATCH expression for free text (every word, or with ``any_word`` at least
+    one), or None when it has no words."""
+    terms = [term for _word, term in query_terms(text)]
+    if not terms:
         return None
-    terms = ['"' + w.replace('"', '""') + '"' for w in words]
-    if text and not text[-1].isspace():
-        terms[-1] += "*"
-    return " AND ".join(terms)
+    return (" OR " if any_word else " AND ").join(terms)
 
 
 class SearchIndex:
@@ -192,37 +211,77 @@ class SearchIndex:
                generation: int | None = None) -> list[Hit]:
         """Ranked hits; ``allowed`` restricts to the ids a caller may see (filters, roles).
 
-        Two tiers: prompts whose id, title, description or tags match come first, then those
-        that match only in their templates. Ranking is the costly part (bm25 reads every
-        matching row's statistics) and a common word matches most templates, so the second
-        tier runs only when the first leaves room.
+        Three tiers: prompts with every word in their id, title, description or tags come
+        first, then those with every word only counting their templates, then (a query of
+        several words) those with some of the words, the most words first. Ranking is the
+        costly part (bm25 reads every matching row's statistics) and a common word matches
+        most templates, so each tier runs only when the ones before leave room.
         """
+        terms = query_terms(text)
         query = fts_query(text)
         if query is None:
             return []
-        kept: list[tuple[int, str, float]] = []
+        words = tuple(word for word, _term in terms)
+        kept: list[tuple[int, str, float, tuple[str, ...]]] = []
         seen: set[str] = set()
+
+        def wanted(prompt_id: str) -> bool:
+            return prompt_id not in seen and (allowed is None or prompt_id in allowed)
+
         with self._lock:
             for match in (f"{{{_META_COLUMNS}}} : ({query})", query):
                 for rowid, prompt_id, score in self._ranked(match, generation):
-                    if prompt_id in seen or (allowed is not None and prompt_id not in allowed):
+                    if not wanted(prompt_id):
                         continue
                     seen.add(prompt_id)
-                    kept.append((rowid, prompt_id, score))
+                    kept.append((rowid, prompt_id, score, words))
                     if len(kept) >= limit:
                         break
                 if len(kept) >= limit:
                     break
+            some = len(terms) > 1 and len(kept) < limit
+            if some:
+                kept.extend(self._some_words(terms, generation, wanted, limit - len(kept)))
             if not kept:
                 return []
-            marks = ", ".join(str(int(rowid)) for rowid, _id, _score in kept)
+            marks = ", ".join(str(int(rowid)) for rowid, *_rest in kept)
             # Snippets only for the hits kept: a snippet reads the row's whole text.
             snippets = dict(self.db.execute(
                 f"SELECT rowid, snippet(docs, -1, '{MARK_START}', '{MARK_END}', '...', 12) "  # noqa: S608
                 f"FROM docs WHERE docs MATCH :query AND rowid IN ({marks})",
-                {"query": query},
+                {"query": fts_query(text, any_word=True) if some else query},
             ))
-        return [Hit(prompt_id, score, snippets.get(rowid, "")) for rowid, prompt_id, score in kept]
+        return [Hit(prompt_id, score, snippets.get(rowid, ""), matched)
+                for rowid, prompt_id, score, matched in kept]
+
+    def _some_words(self, terms: list[tuple[str, str]], generation: int | None,
+                    wanted: Callable[[str], bool],
+                    room: int) -> list[tuple[int, str, float, tuple[str, ...]]]:
+        """Up to ``room`` prompts with some of the words (those with all of them are already
+        kept), the most words first, then by rank; each with the words it matched.
+
+        The best ``_SOME_WORDS_POOL`` by rank are sorted by words matched: bm25 sums the
+        scores of the words a row has, so a row with more words seldom ranks below that."""
+        pool: dict[int, tuple[str, float]] = {}
+        ids: set[str] = set()
+        match = " OR ".join(term for _word, term in terms)
+        for rowid, prompt_id, score in self._ranked(match, generation):
+            if wanted(prompt_id) and prompt_id not in ids:
+                ids.add(prompt_id)
+                pool[rowid] = (prompt_id, score)
+                if len(pool) >= max(room, _SOME_WORDS_POOL):
+                    break
+        if not pool:
+            return []
+        marks = ", ".join(str(int(rowid)) for rowid in pool)
+        found: dict[int, list[str]] = {rowid: [] for rowid in pool}
+        for word, term in terms:
+            for (rowid,) in self.db.execute(
+                    f"SELECT rowid FROM docs WHERE docs MATCH :term AND rowid IN ({marks})",  # noqa: S608
+                    {"term": term}):
+                found[rowid].append(word)
+        order = sorted(pool, key=lambda rowid: -len(found[rowid]))  # stable: rank within
+        return [(rowid, *pool[rowid], tuple(found[rowid])) for rowid in order[:room]]
 
     def _ranked(self, match: str, generation: int | None) -> Iterator[tuple[int, str, float]]:
         weights = ", ".join(str(w) for w in _WEIGHTS)

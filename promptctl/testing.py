@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ class TestResult:
     path: str
     line: int
     failures: list[str] = field(default_factory=list)
+    rendered: str | None = None  # the text the test checked (None: it did not render)
+    diff: str = ""  # a failed `equals`: unified diff from the expected text to the rendered one
 
     @property
     def passed(self) -> bool:
@@ -33,6 +36,7 @@ class TestResult:
             "line": self.line,
             "passed": self.passed,
             "failures": self.failures,
+            **({} if self.passed else {"rendered": self.rendered, "diff": self.diff}),
         }
 
 
@@ -48,18 +52,33 @@ def run_tests(library: Library, prompts: Iterable[Prompt]) -> list[TestResult]:
                     f"prompt is invalid: {invalid[0].format_text()}; run `promptctl validate`"
                 )
             else:
-                result.failures.extend(_run_one(library, prompt, test))
+                _run_one(library, prompt, test, result)
             results.append(result)
     return results
 
 
-def _run_one(library: Library, prompt: Prompt, test: dict[str, Any]) -> list[str]:
+def _run_one(library: Library, prompt: Prompt, test: dict[str, Any],
+             result: TestResult) -> None:
     try:
         values = inputs_module.resolve(prompt, test.get("inputs") or {})
         text = library.renderer.render(prompt, values).text
     except PromptctlError as exc:
-        return [f"render failed: {exc.message}"]
-    expect = test["expect"]
+        result.failures.append(f"render failed: {exc.message}")
+        return
+    result.rendered = text
+    result.failures.extend(_check(test["expect"], text))
+    if "equals" in test["expect"] and text != test["expect"]["equals"].strip():
+        result.diff = unified_diff(test["expect"]["equals"].strip(), text)
+
+
+def unified_diff(expected: str, rendered: str) -> str:
+    """What would turn the expected text into the rendered one, as `diff -u` shows it."""
+    return "".join(difflib.unified_diff((expected + "\n").splitlines(keepends=True),
+                                        (rendered + "\n").splitlines(keepends=True),
+                                        fromfile="expected (equals)", tofile="rendered"))
+
+
+def _check(expect: dict[str, Any], text: str) -> list[str]:
     failures = []
     for needle in _as_list(expect.get("contains")):
         if needle not in text:

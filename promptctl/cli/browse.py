@@ -18,9 +18,20 @@ from promptctl.cli.options import (
     VersionedIdArgument,
     load_library,
 )
+from promptctl.cli.tables import Column
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from promptctl.library import Library
+
+# list's columns, in the order of its records when stdout is not a terminal.
+LIST_COLUMNS = (Column("id", fixed=True, style="bold"), Column("version", fixed=True),
+                Column("status", fixed=True), Column("scope", fixed=True, drop=2),
+                Column("title", drop=1), Column("tags", drop=3))
+# search's columns: the words of the query each hit has, then a snippet with them in [brackets].
+SEARCH_COLUMNS = (Column("id", fixed=True, style="bold"), Column("title", drop=2),
+                  Column("matched", fixed=True, drop=1), Column("snippet", drop=3, style="dim"))
 
 
 def register(app: typer.Typer) -> None:
@@ -52,30 +63,35 @@ def list_prompts(
         promptctl list --status active
         promptctl list --tag code-review --collection engineering --json
     """
-    from rich.table import Table
-    from rich.text import Text
-
     from promptctl.cli.output import console, print_json
+    from promptctl.cli.tables import print_table, stdout_is_terminal
 
-    library = load_library(repo)
+    library = _filtered_library(repo, tag, collection, status, owner, channel)
     prompts = library.select(tags=tag or [], collection=collection, status=status, owner=owner,
                              channel=channel)
     if as_json:
         print_json([p.summary() for p in prompts])
         return
-    table = Table(box=None, pad_edge=False)
-    # Ids are what people copy from this list: never wrap or truncate them.
-    table.add_column("id", no_wrap=True, min_width=max((len(p.id) for p in prompts), default=2))
-    for column in ("version", "status", "scope"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", ratio=3)
-    table.add_column("tags", ratio=2)
-    for prompt in prompts:
-        table.add_row(Text(prompt.id, style="bold"), Text(prompt.version), Text(prompt.status),
-                      Text(prompt.scope), Text(prompt.title), Text(", ".join(prompt.tags)))
-    console.print(table)
-    console.print(f"{len(prompts)} prompt(s)", style="dim", markup=False)
+    # Ids are what people copy from this list: never wrapped or truncated (LIST_COLUMNS).
+    print_table(LIST_COLUMNS, [[p.id, p.version, p.status, p.scope, p.title, ",".join(p.tags)]
+                               for p in prompts])
+    if stdout_is_terminal():
+        console.print(f"{len(prompts)} prompt(s)", style="dim", markup=False)
     _warn_if_invalid(library)
+
+
+def _filtered_library(repo: Path | None, tags: list[str] | None, collection: str | None,
+                      status: str | None, owner: str | None, channel: str | None) -> Library:
+    """The library, once --status and --channel are known to be values a prompt can have
+    (else exit 2); a note for a --tag, --collection or --owner that no prompt has."""
+    from promptctl.cli.output import note
+    from promptctl.filters import check_choices, unmatched_hints
+
+    check_choices(status=status, channel=channel)
+    library = load_library(repo)
+    for hint in unmatched_hints(library, tags=tags or [], collection=collection, owner=owner):
+        note(hint)
+    return library
 
 
 def show(
@@ -119,12 +135,12 @@ def show(
     if prompt.inputs:
         table = Table("input", "type", "required", "default", "description", box=None,
                       pad_edge=False, title="inputs", title_justify="left")
-        from promptctl.inputs import is_required
+        from promptctl.inputs import display_value, is_required, type_text
 
         for name, spec in prompt.inputs.items():
-            table.add_row(Text(name, style="bold"), Text(str(spec.get("type", "any"))),
+            table.add_row(Text(name, style="bold"), Text(type_text(spec)),
                           Text("yes" if is_required(spec) else ""),
-                          Text(repr(spec["default"]) if "default" in spec else ""),
+                          Text(display_value(spec["default"]) if "default" in spec else ""),
                           Text(str(spec.get("description", ""))))
         console.print(table)
     for template in prompt.templates:
@@ -151,29 +167,49 @@ def search(
         promptctl search "incident review"
         promptctl search postmortem --status active --json
     """
-    from rich.table import Table
-    from rich.text import Text
-
     from promptctl.cli.output import console, print_json
-    from promptctl.search import SearchIndex
+    from promptctl.cli.tables import print_table, stdout_is_terminal
+    from promptctl.search import SearchIndex, query_terms
 
-    library = load_library(repo)
+    library = _filtered_library(repo, tag, collection, status, owner, channel)
     allowed = library.select(tags=tag or [], collection=collection, status=status, owner=owner,
                              channel=channel)
     index = SearchIndex()
     index.add(library.prompts.values())
     hits = index.search(query, limit=limit, allowed={p.id for p in allowed})
+    words = [word for word, _term in query_terms(query)]
     if as_json:
         print_json([{**library.prompts[h.id].summary(), "score": round(h.score, 4),
-                     "snippet": h.snippet} for h in hits])
+                     "snippet": h.snippet, "matched": list(h.matched)} for h in hits])
+    else:
+        print_table(SEARCH_COLUMNS, [[h.id, library.prompts[h.id].title, ",".join(h.matched),
+                                      h.snippet] for h in hits])
+        if stdout_is_terminal() and hits:
+            console.print(_hits_summary(len(hits), sum(len(h.matched) == len(words)
+                                                       for h in hits), words),
+                          style="dim", markup=False)
+    if not hits:
+        _nothing_found(query, words, filtered=len(allowed) < len(library.prompts))
+
+
+def _hits_summary(count: int, every: int, words: list[str]) -> str:
+    if len(words) < 2 or every == count:
+        return f"{count} hit(s)"
+    return (f"{count} hit(s): {every} with every word, then {count - every} with some of them "
+            "(see matched)")
+
+
+def _nothing_found(query: str, words: list[str], *, filtered: bool) -> None:
+    """What to try when a search finds nothing (on stderr: stdout stays the records)."""
+    from promptctl.cli.output import note
+
+    if not words:
+        note(f"nothing to search for in {query!r}: give words of letters or digits")
         return
-    table = Table(box=None, pad_edge=False)
-    table.add_column("id", no_wrap=True, min_width=max((len(h.id) for h in hits), default=2))
-    table.add_column("title")
-    table.add_column("snippet")
-    for hit in hits:
-        prompt = library.prompts[hit.id]
-        table.add_row(Text(hit.id, style="bold"), Text(prompt.title),
-                      Text(hit.snippet.replace("\n", " "), style="dim"))
-    console.print(table)
-    console.print(f"{len(hits)} hit(s)", style="dim", markup=False)
+    tries = ["other or fewer words", "the start of a word (the last word is a prefix: "
+             "'postm' finds postmortem)"]
+    if filtered:
+        tries.append("fewer filters (--tag, --collection, --status, --owner, --channel)")
+    tries.append("`promptctl list` to see every prompt")
+    note(f"no prompt has any of the words {', '.join(repr(w) for w in words)}; try "
+         + "; ".join(tries))

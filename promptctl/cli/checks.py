@@ -19,9 +19,13 @@ from promptctl.cli.options import (
     report_format,
     verbosity,
 )
+from promptctl.cli.tables import Column
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from promptctl.library import Library
+    from promptctl.testing import TestResult
 
 
 def register(app: typer.Typer) -> None:
@@ -70,15 +74,16 @@ def validate(
                 prefixes.append(full.relative_to(root).as_posix())
             except ValueError:
                 raise UsageError(f"{path} is outside the repository {root}") from None
-        selected = [p for p in selected if any(
-            prefix in (".", "") or p.path == prefix or p.path.startswith(prefix + "/")
-            for prefix in prefixes)]
+        selected = [p for p in selected if _under(p.path, prefixes)]
+        checked = sum(1 for path in library.checked if _under(path, prefixes))
+    else:
+        checked = library.files_checked
     if not (root / "prompts").is_dir() and level >= 0:
         note(f"note: {root} has no prompts/ folder; create one with `promptctl init` or "
              "point --repo at a prompt repository")
     errors = sum(1 for p in selected if p.is_error)
     if output_format == "json":
-        print_plain(problems_module.to_json(selected, files_checked=library.files_checked))
+        print_plain(problems_module.to_json(selected, files_checked=checked))
     else:
         if level > 0 and output_format == "text":
             _print_checked(library)
@@ -86,11 +91,17 @@ def validate(
                        github=output_format == "github")
         if output_format == "text" and level >= 0:
             warnings = len(selected) - errors
-            summary = (f"{library.files_checked} files checked: {errors} error(s), "
-                       f"{warnings} warning(s)")
+            files = "1 file" if checked == 1 else f"{checked} files"
+            summary = f"{files} checked: {errors} error(s), {warnings} warning(s)"
             console.print(summary, style="red" if errors else "green", markup=False)
     if errors:
         raise typer.Exit(1)
+
+
+def _under(path: str, prefixes: list[str]) -> bool:
+    """Whether ``path`` is one of the files or folders ``prefixes`` (repository-relative)."""
+    return any(prefix in (".", "") or path == prefix or path.startswith(prefix + "/")
+               for prefix in prefixes)
 
 
 def _print_checked(library: Library) -> None:
@@ -119,10 +130,8 @@ def run_tests_command(
         promptctl test
         promptctl test engineering/commit-message --json
     """
-    from rich.table import Table
-    from rich.text import Text
-
-    from promptctl.cli.output import console, print_json
+    from promptctl.cli.output import console, err_console, print_json
+    from promptctl.cli.tables import print_table, stdout_is_terminal
     from promptctl.testing import run_tests
 
     level = verbosity(quiet, verbose)
@@ -134,20 +143,45 @@ def run_tests_command(
         print_json({"passed": len(results) - len(failed), "failed": len(failed),
                     "results": [r.as_dict() for r in results]})
     else:
-        columns = ("prompt", "test", "result", *(("file",) if level > 0 else ()))
-        table = Table(*columns, box=None, pad_edge=False)
-        for result in results:
-            mark = Text("pass", style="green") if result.passed else Text("FAIL", style="red")
-            where = (Text(f"{result.path}:{result.line}", style="dim"),) if level > 0 else ()
-            table.add_row(Text(result.prompt_id), Text(result.name), mark, *where)
         if level >= 0:
-            console.print(table)
+            columns = TEST_COLUMNS if level > 0 else TEST_COLUMNS[:3]
+            print_table(columns, [[r.prompt_id, r.name, "pass" if r.passed else "FAIL",
+                                   f"{r.path}:{r.line}"][:len(columns)] for r in results])
+        # On a terminal everything goes to stdout; in a pipe stdout is the records only.
+        out = console if stdout_is_terminal() else err_console
         for result in failed:
-            for failure in result.failures:
-                console.print(f"{result.path}:{result.line}: {result.prompt_id} "
-                              f"[{result.name}]: {failure}", style="red", markup=False)
+            _print_failure(out, result)
         if level >= 0:
-            console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed",
-                          style="red" if failed else "green", markup=False)
+            out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed",
+                      style="red" if failed else "green", markup=False)
     if failed:
         raise typer.Exit(1)
+
+
+# test's columns, in the order of its records when stdout is not a terminal (file: --verbose).
+TEST_COLUMNS = (Column("prompt", fixed=True), Column("test"), Column("result", fixed=True),
+                Column("file", fixed=True, drop=1))
+_SHOWN_LINES = 40  # of a failing test's rendered text
+
+
+def _print_failure(out: Console, result: TestResult) -> None:
+    """Each failed expectation, then what the test rendered: the diff for `equals`, else the
+    text (its first ``_SHOWN_LINES`` lines)."""
+    from rich.text import Text
+
+    for failure in result.failures:
+        out.print(f"{result.path}:{result.line}: {result.prompt_id} [{result.name}]: {failure}",
+                  style="red", markup=False)
+    if result.diff:
+        for line in result.diff.splitlines():
+            style = ("green" if line.startswith("+") else "red" if line.startswith("-")
+                     else "cyan" if line.startswith("@@") else "")
+            out.print(Text("    " + line, style=style))
+    elif result.rendered is not None:
+        lines = result.rendered.splitlines() or [""]
+        out.print(f"  rendered ({len(lines)} line(s)):", style="dim", markup=False)
+        for line in lines[:_SHOWN_LINES]:
+            out.print(Text("    " + line))
+        if len(lines) > _SHOWN_LINES:
+            out.print(f"    ... {len(lines) - _SHOWN_LINES} more line(s); `promptctl test "
+                      f"{result.prompt_id} --json` has the whole text", style="dim", markup=False)

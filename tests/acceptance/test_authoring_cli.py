@@ -124,9 +124,10 @@ def test_prompt_tests_report_failures_with_exit_1(cli: CliRunner, make_repo: Rep
     repo = make_repo({"prompts/demo/greet.prompt.md": failing})
     result = cli("test", "--repo", str(repo))
     assert result.returncode == 1
-    assert "0 passed, 1 failed" in result.stdout
+    assert result.stdout == "demo/greet\tgreets\tFAIL\n"  # in a pipe: the records alone
+    assert "0 passed, 1 failed" in result.stderr
     for fragment in ("contain 'Goodbye'", "not to contain 'Ada'", "to equal 'x'", "/^Nope/"):
-        assert fragment in result.stdout
+        assert fragment in result.stderr
     data = cli("test", "--json", "--repo", str(repo)).json()
     assert data["failed"] == 1
     assert len(data["results"][0]["failures"]) == 4

@@ -425,7 +425,7 @@ def test_the_good_prompt_alone_is_clean(cli: CliRunner, make_repo: RepoFactory) 
     result = validate(cli, repo)
     assert result.returncode == 0, result.output
     assert problem_lines(result) == []
-    assert "1 files checked: 0 error(s), 0 warning(s)" in result.stdout
+    assert "1 file checked: 0 error(s), 0 warning(s)" in result.stdout
 
 
 def test_json_problem_positions_match_the_text_lines(
