@@ -8,12 +8,13 @@ The shell runs ``promptctl`` with ``_PROMPTCTL_COMPLETE=complete_<shell>`` on ev
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from typer import _click
-from typer.core import _TyperParameter
+from typer.core import TyperCommand, _TyperParameter
 
 from promptctl.cli.help import command
 
@@ -38,6 +39,43 @@ def init() -> None:
 
 def _as_typed(self: _TyperParameter, ctx: _click.Context, value: Any) -> Any:
     return value
+
+
+ROOT_OPTIONS_WITH_VALUE = ("--color",)
+
+
+def narrow(app: typer.Typer) -> None:
+    """Once the command's name is typed, build that command alone: typer builds every command
+    of ``app`` on each run, which is most of a completion's time after the imports."""
+    from typer._click.shell_completion import get_completion_class
+
+    shell = os.environ.get(COMPLETE_VAR, "").partition("_")[2]
+    comp_cls = get_completion_class(shell)
+    if comp_cls is None:
+        return
+    try:
+        args, _incomplete = comp_cls(TyperCommand(None), {}, "promptctl",
+                                     COMPLETE_VAR).get_completion_args()
+    except (KeyError, ValueError):
+        return
+    name = _command_name(args)
+    commands = [c for c in app.registered_commands if c.name == name]
+    groups = [g for g in app.registered_groups
+              if (g.name or (g.typer_instance.info.name if g.typer_instance else None)) == name]
+    if name is not None and (commands or groups):
+        app.registered_commands = commands
+        app.registered_groups = groups
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The first word of ``args`` that is not a root option (or an option's value)."""
+    words = iter(args)
+    for word in words:
+        if word in ROOT_OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _root(ctx: typer.Context) -> str | None:

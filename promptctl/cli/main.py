@@ -89,6 +89,7 @@ def run() -> None:
     """Console script: run the app and map every error to its exit code, never a traceback."""
     if completion.COMPLETE_VAR in os.environ:
         completion.init()
+        completion.narrow(app)
     try:
         app(prog_name="promptctl")
     except PromptctlError as exc:

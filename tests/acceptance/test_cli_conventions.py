@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -17,7 +18,7 @@ def command_paths() -> list[list[str]]:
     """Every visible command and group, as the words that name it."""
     found: list[list[str]] = []
 
-    def walk(cmd: typer.core.TyperGroup | typer.core.TyperCommand, path: list[str]) -> None:
+    def walk(cmd: Any, path: list[str]) -> None:
         found.append(path)
         for name, sub in getattr(cmd, "commands", {}).items():
             if not sub.hidden:
@@ -69,7 +70,8 @@ def test_help_names_values_as_people_type_them_and_shows_examples(
 def test_help_lists_choices_and_h_is_help(cli: CliRunner) -> None:
     validate = cli("validate", "--help")
     assert "--format [text|json|github]" in validate.stdout
-    assert "-q, --quiet" in validate.stdout and "-v, --verbose" in validate.stdout
+    assert "-q, --quiet" in validate.stdout
+    assert "-v, --verbose" in validate.stdout
     assert cli("validate", "-h").stdout == validate.stdout
     render = cli("render", "-h").stdout
     assert "-i, --input NAME=VALUE" in render
@@ -136,6 +138,20 @@ def test_completion_offers_ids_tags_collections_and_owners(
     assert complete_bash(cli, elsewhere, "promptctl show ") == []
 
 
+def test_completion_answers_alike_before_and_after_typer(
+        cli: CliRunner, make_repo: RepoFactory) -> None:
+    """Without --repo promptctl.cli.quick answers before typer is imported; with it typer's
+    callbacks do. Both give the same words."""
+    repo = make_repo(LIBRARY)
+    for command, rest in (("list", "--tag "), ("list", "--owner @a"),
+                          ("search", "x --collection "), ("test", "demo/greet "),
+                          ("diff", "demo/greet@1 d"), ("render", "o")):
+        quick = complete_bash(cli, repo, f"promptctl --color never {command} {rest}")
+        slow = complete_bash(cli, repo, f"promptctl {command} --repo {repo} {rest}")
+        assert quick, (command, rest)
+        assert quick == slow, (command, rest)
+
+
 def test_completion_protocols_of_zsh_and_fish(cli: CliRunner, make_repo: RepoFactory) -> None:
     repo = make_repo(LIBRARY)
     zsh = cli(env={"_PROMPTCTL_COMPLETE": "complete_zsh",
@@ -199,7 +215,8 @@ def test_validate_quiet_prints_errors_only_and_verbose_each_file(
     assert "warning" in normal.stdout
     quiet = cli("validate", "-q", "--repo", str(repo))
     assert quiet.returncode == 0
-    assert quiet.stdout == "" and quiet.stderr == ""
+    assert quiet.stdout == ""
+    assert quiet.stderr == ""
     verbose = cli("validate", "--verbose", "--repo", str(repo))
     assert "checked prompts/demo/greet.prompt.md (demo/greet 1.0.0)" in verbose.stdout
     assert "checked prompts/_partials/footer.md (partial)" in verbose.stdout
@@ -208,7 +225,8 @@ def test_validate_quiet_prints_errors_only_and_verbose_each_file(
     failing = cli("validate", "--quiet", "--repo", str(repo))
     assert failing.returncode == 1
     lines = failing.stdout.splitlines()
-    assert lines and all("error[" in line for line in lines), failing.stdout
+    assert lines, failing.output
+    assert all("error[" in line for line in lines), failing.stdout
     both = cli("validate", "-q", "-v", "--repo", str(repo))
     assert both.returncode == 2
     assert "--quiet and --verbose" in both.stderr
