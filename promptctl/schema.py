@@ -203,6 +203,9 @@ def located_errors(
     yield from sorted(set(found))
 
 
+_VERSION_HINT = "must be MAJOR.MINOR.PATCH, for example 1.0.0 (quoted or not)"
+
+
 def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[DataPath, str]]:
     path: DataPath = tuple(error.absolute_path)
     field = _dotted(path)
@@ -226,6 +229,11 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[DataPath, str]
         yield path, f"missing required field {name!r}{where}"
         return
     label = field or "front matter"
+    if kind == "type" and path and path[-1] == "version" and _json_type(error.instance) in (
+            "an integer", "a number"):
+        yield path, (f"version {error.instance!r} is a number (YAML reads it so unquoted) and "
+                     f"{_VERSION_HINT}")
+        return
     if kind == "type":
         expected = error.validator_value
         wanted = " or ".join(map(str, expected)) if isinstance(expected, list) else str(expected)
@@ -240,7 +248,7 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[DataPath, str]
         yield path, f"{label} is {json.dumps(error.instance)}; expected one of {options}"
         return
     if kind == "pattern" and path and path[-1] == "version":
-        yield path, f"version {error.instance!r} must be MAJOR.MINOR.PATCH, for example 1.0.0"
+        yield path, f"version {error.instance!r} {_VERSION_HINT}"
         return
     if kind == "maxLength" and isinstance(error.instance, str):
         shown = error.instance if len(error.instance) <= 40 else f"{error.instance[:40]}..."

@@ -194,7 +194,8 @@ HEAD = 'title: Greeting\ndescription: Greets.\nstatus: active\n'
                      [(9, 5, "unknown field 'descripton' in inputs.name; did you mean "
                              "'description'?")], id="unknown-field-in-input"),
         pytest.param(HEAD + 'version: "1.0"\nowners: ["@a"]\n',
-                     [(4, 1, "version '1.0' must be MAJOR.MINOR.PATCH, for example 1.0.0")],
+                     [(4, 1, "version '1.0' must be MAJOR.MINOR.PATCH, for example 1.0.0 "
+                       "(quoted or not)")],
                      id="bad-version"),
         pytest.param(HEAD + 'version: 1.0.0\nowners: ["@a", "@a"]\n'
                      "model: {max_tokens: 0, temperature: 2.5}\n",
