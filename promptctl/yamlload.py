@@ -318,6 +318,11 @@ def _load_nodes(text: str, offset: int) -> YamlDocument:
         if mark is not None:
             line, col = _at(mark, offset, lines)
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        indented = _indentation_problem(text, mark.line, problem) if mark is not None else None
+        if indented is not None:
+            wrong, message = indented
+            raise YamlProblem(message, wrong + 1 + offset,
+                              _indent(text_lines(text)[wrong]) + 1) from None
         raise YamlProblem(f"malformed YAML: {problem}", line, col) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"malformed YAML: {exc}", first_line, 1) from None
@@ -326,6 +331,114 @@ def _load_nodes(text: str, offset: int) -> YamlDocument:
     document = YamlDocument(data)
     _index(node, document, offset, lines)
     return document
+
+
+# --- bad indentation: which line is wrong ------------------------------------------------------
+#
+# PyYAML reports a key indented deeper than the `key: value` line above it where it finds the
+# colon it cannot accept, which is often the line after the one whose indentation is wrong:
+#
+#     name:
+#        type: string      <- 3 spaces where the document indents by 2: the wrong line
+#       description: Who.  <- "mapping values are not allowed here" is reported on this one
+#
+# The document's own indentation step (how far a block's keys stand in from the key that opens
+# it, most often) tells which of the two lines is out of line.
+
+_INDENT_PROBLEMS = ("mapping values are not allowed", "did not find expected key",
+                    "did not find expected '-' indicator", "expected <block end>")
+
+
+def text_lines(text: str) -> list[str]:
+    return _LINE_END.split(text)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _content(line: str) -> int:
+    """The column where a line's key starts: after its indentation and any ``- `` markers."""
+    column = _indent(line)
+    rest = line[column:]
+    while rest.startswith("- "):
+        stripped = rest[2:].lstrip(" ")
+        column += len(rest) - len(stripped)
+        rest = stripped
+    return column
+
+
+def _significant(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _opens_block(line: str) -> bool:
+    return line.split(" #", 1)[0].rstrip().endswith(":")
+
+
+def _step(lines: list[str]) -> int:
+    """How far the document indents a block's keys from the key that opens it (most often)."""
+    counts: dict[int, int] = {}
+    previous: str | None = None
+    for line in lines:
+        if not _significant(line):
+            continue
+        if previous is not None and _opens_block(previous) and _indent(line) > _content(previous):
+            step = _indent(line) - _content(previous)
+            counts[step] = counts.get(step, 0) + 1
+        previous = line
+    return max(counts, key=lambda k: (counts[k], -abs(k - 2))) if counts else 2
+
+
+def _allowed(lines: list[str], index: int, step: int) -> list[int]:
+    """The indentations line ``index`` may have after the lines above it, the likeliest first:
+    one step in from a line that opens a block, else a key column of a block still open."""
+    above = [i for i in range(index) if _significant(lines[i])]
+    if not above:
+        return [0]
+    previous = lines[above[-1]]
+    if _opens_block(previous):
+        return [_content(previous) + step]
+    columns: list[int] = []
+    limit = len(previous) + 1
+    for i in reversed(above):
+        line = lines[i]
+        if _indent(line) < limit:
+            columns.extend(c for c in (_content(line), _indent(line)) if c not in columns)
+            limit = _indent(line)
+            if limit == 0:
+                break
+    return columns
+
+
+def _indentation_problem(text: str, index: int, problem: str) -> tuple[int, str] | None:
+    """(the line, 0-based, whose indentation is wrong, a message that says so) for a problem
+    PyYAML reports on line ``index``; None when indentation is not the problem or the wrong
+    line cannot be told."""
+    if not any(known in problem for known in _INDENT_PROBLEMS) or "\t" in text or any(
+            b in text for b in _YAML11_BREAKS):
+        return None
+    lines = text_lines(text)
+    if not 0 <= index < len(lines) or not _significant(lines[index]):
+        return None
+    step = _step(lines)
+    above = [i for i in range(index) if _significant(lines[i])]
+    # The line above first: when it is out of line, the reported one is only its victim.
+    for wrong in ([above[-1]] if above else []) + [index]:
+        allowed = _allowed(lines, wrong, step)
+        have = _indent(lines[wrong])
+        if have in allowed:
+            continue
+        key = lines[wrong].strip()
+        shown = key if len(key) <= 40 else key[:40] + "..."
+        others = " or ".join(str(c) for c in allowed[1:])
+        alternatives = f" (or {others} to end the blocks above it)" if others else ""
+        return wrong, (f"malformed YAML: bad indentation: {shown!r} is indented {have} "
+                       f"space(s) where the lines around it take {allowed[0]}, so YAML cannot "
+                       f"tell which key it belongs to ({problem}); indent it {allowed[0]} "
+                       f"spaces{alternatives}")
+    return None
 
 
 def _refuse_anchors(text: str, offset: int, lines: _Lines | None) -> None:

@@ -89,6 +89,17 @@ CASES = [
                  "malformed YAML: mapping values are not allowed", id="yaml-malformed-yaml-form"),
     pytest.param({BAD: md("tags:\n\t- demo\n")}, f"{BAD}:8:1", "yaml",
                  "malformed YAML", id="yaml-tab-indent"),
+    # The wrong line, not the next one where PyYAML finds a colon it cannot accept.
+    pytest.param({BAD: md("inputs:\n  name:\n   type: string\n    description: Who.\n",
+                          "{{ name }}")}, f"{BAD}:9:4", "yaml",
+                 "malformed YAML: bad indentation: 'type: string' is indented 3 space(s) where "
+                 "the lines around it take 4", id="yaml-indent-line-above"),
+    pytest.param({BAD: md("inputs:\n  name:\n    type: string\n     description: Who.\n",
+                          "{{ name }}")}, f"{BAD}:10:6", "yaml",
+                 "'description: Who.' is indented 5 space(s) where the lines around it take 4"
+                 "", id="yaml-indent-over"),
+    pytest.param({BAD: md("x: 1\n  y: 2\n")}, f"{BAD}:8:3", "yaml",
+                 "indent it 0 spaces", id="yaml-indent-top-level"),
     pytest.param({BAD: "Hello, no front matter here.\n"}, f"{BAD}:1:1", "front-matter",
                  "missing front matter", id="front-matter-missing"),
     pytest.param({BAD: "---\ntitle: Bad\ndescription: never closed\n"}, f"{BAD}:1:1",
@@ -117,7 +128,8 @@ CASES = [
     pytest.param({BAD: md().replace('owners: ["@acme/team"]', 'owners: "x"')}, f"{BAD}:6:1",
                  "schema", "owners must be a list, got a string", id="owners-string"),
     pytest.param({BAD: md().replace("version: 1.0.0", "version: 1.0")}, f"{BAD}:4:1",
-                 "schema", "version must be a string, got a number", id="version-float"),
+                 "schema", "version 1.0 is a number (YAML reads it so unquoted) and must be "
+                 "MAJOR.MINOR.PATCH, for example 1.0.0 (quoted or not)", id="version-float"),
     pytest.param({BAD: md().replace("version: 1.0.0", 'version: "1.0"')}, f"{BAD}:4:1",
                  "schema", "version '1.0' must be MAJOR.MINOR.PATCH", id="version-two-parts"),
     pytest.param({BAD: md().replace("description: One bad file among good ones.\n", "")},
