@@ -180,17 +180,25 @@ def _check_ids(library: Library) -> list[Problem]:
     return problems
 
 
+# Put in a template's set of used names when what it uses cannot be known (it does not parse).
+_UNPARSED = "\0unparsed"
+
+
 def _check_prompt(prompt: Prompt, env: jinja2.Environment, partials: _Partials) -> list[Problem]:
     problems: list[Problem] = []
     used: set[str] = set()
     for template in prompt.templates:
         problems.extend(_check_template(prompt, template, env, partials, used))
     declared = prompt.inputs
-    for name in sorted(declared.keys() - used):
+    # A template that does not parse (or includes a partial that does not) uses what nobody can
+    # tell: its syntax error is the problem to report, not every input as unused.
+    unknown = _UNPARSED in used
+    for name in sorted(declared.keys() - used if not unknown else ()):
         where = prompt.document.position(("inputs", name))
         problems.append(warning(prompt.path, where.line, where.col, "unused-input",
                                 f"input {name!r} is declared but no template uses it; use it or "
-                                "remove it (removing an input needs a new MAJOR version)"))
+                                "remove it (removing an input needs a new MAJOR version, or a new "
+                                "MINOR while MAJOR is 0)"))
     problems.extend(_check_inputs(prompt))
     problems.extend(_check_tests(prompt))
     return problems
@@ -206,6 +214,7 @@ def _check_template(prompt: Prompt, template: Template, env: jinja2.Environment,
     try:
         ast = env.parse(template.source)
     except jinja2.TemplateSyntaxError as exc:
+        used.add(_UNPARSED)
         line, col = _syntax_error_position(env, prompt, template, exc)
         return [error(path, line, col, "template",
                       f"template syntax error in {template.field}: {exc.message}")]
@@ -223,6 +232,9 @@ def _check_template(prompt: Prompt, template: Template, env: jinja2.Environment,
             problems.append(error(path, file_line(lineno), 1, "include", problem))
             continue
         assert target is not None
+        if any(name not in partials.asts for name in (target, *partials.included_by(target))
+               if name in partials.sources):
+            used.add(_UNPARSED)  # the partial's own syntax error is reported on the partial
         names, where = partials.names(target)
         for variable in names - direct:
             through.setdefault(variable, (where.get(variable, target), lineno))
