@@ -69,7 +69,10 @@ def read_json(path: Path, what: str, hint: str) -> list[Any]:
     return documents
 
 
-def parse_reviews(documents: list[Any], source: str) -> list[Review]:
+def parse_reviews(documents: list[Any], source: str,
+                  skipped: list[str] | None = None) -> list[Review]:
+    """The reviews of the file; a review without a user (a deleted account) counts for nobody
+    and is named in ``skipped``."""
     items: list[Any] = []
     for document in documents:
         if not isinstance(document, list):
@@ -84,6 +87,12 @@ def parse_reviews(documents: list[Any], source: str) -> list[Review]:
             raise UsageError(f"{where} has no 'state'; pass {REVIEWS_HINT}")
         user = item.get("user")
         if user is None:  # a deleted account: GitHub shows it as ghost
+            if skipped is not None:
+                review_id = item.get("id")
+                named = f"review {review_id}" if review_id is not None else f"review {index}"
+                skipped.append(f"--reviews {source}: {named} ({item['state'].upper()}) has no "
+                               "user (a deleted account, shown as ghost on GitHub); it counts "
+                               "for nobody")
             continue
         if not isinstance(user, dict) or not isinstance(user.get("login"), str):
             raise UsageError(f"{where}: 'user' has no 'login'; pass {REVIEWS_HINT}")
@@ -102,8 +111,8 @@ def parse_reviews(documents: list[Any], source: str) -> list[Review]:
     return reviews
 
 
-def load_reviews(path: Path) -> list[Review]:
-    return parse_reviews(read_json(path, "--reviews", REVIEWS_HINT), str(path))
+def load_reviews(path: Path, skipped: list[str] | None = None) -> list[Review]:
+    return parse_reviews(read_json(path, "--reviews", REVIEWS_HINT), str(path), skipped)
 
 
 def latest_states(reviews: list[Review]) -> dict[str, Review]:
@@ -208,6 +217,7 @@ class ApprovalReport:
     author: str
     requirements: list[Requirement]
     blocked: str | None = None  # why nothing could be evaluated (the head does not validate)
+    warnings: list[str] = field(default_factory=list)  # reviews that count for nobody, and why
 
     @property
     def ok(self) -> bool:
@@ -215,7 +225,8 @@ class ApprovalReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "author": self.author, "blocked": self.blocked,
-                "prompts": [r.as_dict() for r in self.requirements]}
+                "prompts": [r.as_dict() for r in self.requirements],
+                "warnings": self.warnings}
 
 
 def _owning(result: CheckResult, prompt_id: str) -> tuple[Prompt, Prompt | None]:

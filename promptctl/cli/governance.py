@@ -114,7 +114,7 @@ def approvals(
             --teams teams.json
     """
     from promptctl import approvals as approvals_module
-    from promptctl.cli.output import print_json, print_plain, verdict
+    from promptctl.cli.output import err_console, print_json, print_plain, verdict
     from promptctl.errors import UsageError
     from promptctl.lifecycle import check as run_check
     from promptctl.repository import resolve_root
@@ -129,10 +129,14 @@ def approvals(
         return
     if reviews is None or author is None:
         raise UsageError("approvals needs --reviews FILE and --author LOGIN (or --list-teams)")
-    review_list = approvals_module.load_reviews(reviews)
+    skipped: list[str] = []
+    review_list = approvals_module.load_reviews(reviews, skipped)
     members = approvals_module.load_teams(teams) if teams is not None else {}
     result = run_check(resolve_root(repo), base, head)
     report = approvals_module.evaluate(result, review_list, author, members)
+    report.warnings.extend(skipped)
+    for warning in skipped:  # on stderr, with --json too: a person reads them in the log
+        err_console.print(f"warning: {warning}", style="yellow", markup=False)
     if as_json:
         print_json(report.as_dict())
     elif report.blocked is not None:
