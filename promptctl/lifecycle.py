@@ -26,7 +26,8 @@ RULES: dict[str, str] = {
     "validate": "the head must validate before its lifecycle can be checked",
     "version-bump": "a changed prompt needs a higher version",
     "partial-bump": "a prompt whose partial changed needs a higher version",
-    "major-bump": "removing or retyping an input, or adding a required one, needs a new MAJOR",
+    "major-bump": "removing or retyping an input, or adding a required one, needs a new MAJOR "
+                  "(a new MINOR while MAJOR is 0, as SemVer allows)",
     "version-reused": "a version once merged never comes back with different content",
     "status-move": "status moves draft -> active -> deprecated (and deprecated -> active) only",
     "delete-active": "an active prompt is deprecated before it is deleted",
@@ -226,8 +227,18 @@ def _input_type(spec: dict[str, Any]) -> str:
     return "|".join(sorted(kind)) if isinstance(kind, list) else str(kind)
 
 
+def _breaking_allowed(old: str, new: str) -> bool:
+    """Whether going from version ``old`` to ``new`` may break callers: a new MAJOR, or while
+    MAJOR is 0 (SemVer: anything may change in 0.x) a new MINOR."""
+    old_major, old_minor, _patch = parse_version(old)
+    new_major, new_minor, _patch = parse_version(new)
+    if new_major != old_major:
+        return new_major > old_major
+    return old_major == 0 and new_minor > old_minor
+
+
 def _breaking(old: Prompt, new: Prompt) -> list[Violation]:
-    if parse_version(new.version)[0] > parse_version(old.version)[0]:
+    if _breaking_allowed(old.version, new.version):
         return []
     breaches = []
     for name, spec in old.inputs.items():
@@ -243,10 +254,16 @@ def _breaking(old: Prompt, new: Prompt) -> list[Violation]:
             breaches.append(f"adding required input {name!r} without a default")
         elif not is_required(old.inputs[name]):
             breaches.append(f"making input {name!r} required without a default")
-    major = parse_version(old.version)[0] + 1
+    major, minor, _patch = parse_version(old.version)
+    if major == 0:
+        needs = ("a new MINOR version (in 0.x, SemVer lets a MINOR break callers; from 1.0.0 on "
+                 "it takes a MAJOR)")
+        fix = f"0.{minor + 1}.0 (or 1.0.0 to release it as stable)"
+    else:
+        needs, fix = "a new MAJOR version", f"{major + 1}.0.0"
     return [_violation("major-bump", new,
-                       f"{breach} breaks callers and needs a new MAJOR version "
-                       f"({_seen(old, new)}); set version: {major}.0.0", "version", old, new)
+                       f"{breach} breaks callers and needs {needs} ({_seen(old, new)}); "
+                       f"set version: {fix}", "version", old, new)
             for breach in breaches]
 
 

@@ -99,6 +99,16 @@ CASES = [
         f"{GREET}:4:1: error[major-bump]: demo/greet: making input 'lang' required without a "
         "default breaks callers and needs a new MAJOR version (base 1.0.0, head 1.0.1); set "
         "version: 2.0.0"], id="make-input-required"),
+    # --- in 0.x a breaking change needs a new MINOR (SemVer) -----------------------------------
+    pytest.param([{GREET: md("0.3.1", "draft")}], {GREET: md("0.4.0", "draft", **NO_NAME)}, 0, [],
+                 id="zero-x-remove-input-minor-ok"),
+    pytest.param([{GREET: md("0.3.1", "draft")}], {GREET: md("1.0.0", "draft", **NO_NAME)}, 0, [],
+                 id="zero-x-remove-input-major-ok"),
+    pytest.param([{GREET: md("0.3.1", "draft")}], {GREET: md("0.3.2", "draft", **NO_NAME)}, 1, [
+        f"{GREET}:4:1: error[major-bump]: demo/greet: removing input 'name' breaks callers and "
+        "needs a new MINOR version (in 0.x, SemVer lets a MINOR break callers; from 1.0.0 on it "
+        "takes a MAJOR) (base 0.3.1, head 0.3.2); set version: 0.4.0 (or 1.0.0 to release it as "
+        "stable)"], id="zero-x-remove-input-patch"),
     # --- status moves ---------------------------------------------------------------------------
     pytest.param([{GREET: md(status="draft")}], {GREET: md("1.0.1")}, 0, [],
                  id="draft-to-active"),
