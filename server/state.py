@@ -58,9 +58,6 @@ class ServerState:
         return self.reloader.index
 
     def start(self) -> None:
-        import os, sys
-        if os.environ.get("SWITCH"):
-            sys.setswitchinterval(float(os.environ["SWITCH"]))
         if self.settings.keys_file is not None:
             self.keys = KeyStore.load(self.settings.keys_file)
             self._keys_stamp = _stamp(self.settings.keys_file)
