@@ -54,7 +54,8 @@ def test_keys_list_shows_roles_teams_created_and_last_used_never_secrets(
     assert after["desktop-app"]["last_used"] is None
     text = cli("keys", "list", "--keys", str(keys.path))
     assert text.returncode == 0
-    assert "alice" in text.stdout and "never" in text.stdout
+    assert "alice" in text.stdout
+    assert "never" in text.stdout
     secrets = [keys.consumer, keys.contributor, keys.admin]
     stored = keys.path.read_text()
     hashes = re.findall(r"sha256: ([0-9a-f]{64})", stored)
