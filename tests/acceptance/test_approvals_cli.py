@@ -249,6 +249,7 @@ def test_json_shape(cli: CliRunner, make_repo: RepoFactory, tmp_path: Path) -> N
         "prompts": [{"id": "demo/greet", "change": "modified", "scope": "team", "required": 1,
                      "owners": ["@ada", "@acme/writers"], "approved_by": [], "missing": 1,
                      "changes_requested_by": ["ada"], "unresolved_teams": [], "ok": False}],
+        "warnings": [],
     }
 
 
