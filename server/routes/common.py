@@ -50,6 +50,19 @@ def refuse_empty(fix: str = FILTER_FIX, *, blank: bool = True,
                        fields=dict.fromkeys(empty, f"empty; {fix}"))
 
 
+def _refuse_unknown(**values: str | None) -> None:
+    """422 for a status or channel that no prompt can have (the CLI's rule, as a 422)."""
+    from promptctl.errors import UsageError
+    from promptctl.filters import check_choices
+
+    try:
+        check_choices(**values)
+    except UsageError as exc:
+        name = next(n for n, v in values.items() if v is not None and f"--{n} " in str(exc))
+        message = str(exc).replace(f"--{name} ", f"{name}=")
+        raise ApiError(422, "invalid_request", message, fields={name: message}) from None
+
+
 class Filters:
     """The list and search filters, with the same meaning as ``promptctl list``."""
 
@@ -58,6 +71,7 @@ class Filters:
                  channel: ChannelQuery = None) -> None:
         refuse_empty(tag=tag, collection=collection, status=status, owner=owner,
                      channel=channel)
+        _refuse_unknown(status=status, channel=channel)
         self.tags = set(tag or [])
         self.collection = collection.strip("/") + "/" if collection else None
         self.status = status

@@ -148,3 +148,21 @@ def test_filters_with_values_still_filter(running: Running, keys: Keys) -> None:
     client = running.client(keys.headers("consumer"))
     listed = client.get("/api/v1/prompts", params={"tag": "bye", "collection": "demo"}).json()
     assert [item["id"] for item in listed["items"]] == ["demo/farewell"]
+
+
+@pytest.mark.parametrize(("params", "name", "message"), [
+    ({"status": "actve"}, "status", "status='actve' is not a status; did you mean status=active? "
+                                    "choose draft, active or deprecated"),
+    ({"channel": "beta"}, "channel", "channel='beta' is not a channel; choose stable or "
+                                     "experimental"),
+])
+@pytest.mark.parametrize("path", ["/api/v1/prompts", "/api/v1/search"])
+def test_a_status_or_channel_no_prompt_can_have_is_refused(
+        running: Running, keys: Keys, path: str, params: dict[str, str], name: str,
+        message: str) -> None:
+    if path.endswith("search"):
+        params = {**params, "q": "greet"}
+    answer = running.client(keys.headers("consumer")).get(path, params=params)
+    assert answer.status_code == 422
+    assert answer.json()["error"] == {"code": "invalid_request", "message": message,
+                                      "fields": {name: message}}
