@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from promptctl.errors import PromptNotFound, RepositoryError
-from promptctl.loader import front_matter_end, load_prompt
+from promptctl.loader import front_matter_end, load_prompt, split_lines
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt
 from promptctl.sources import SourceFile
 
@@ -236,7 +236,7 @@ def _version_status(path: str, data: bytes) -> tuple[str, str, str] | None:
     try:
         text = data.decode("utf-8")
         if path.endswith(MD_SUFFIX):
-            lines = text.removeprefix("\ufeff").splitlines(keepends=True)
+            lines = split_lines(text.removeprefix("\ufeff"), keepends=True)
             end = front_matter_end(lines)
             if not end:
                 return None
