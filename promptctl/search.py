@@ -7,8 +7,9 @@ User text is never passed to FTS5 as query syntax: it is split into words, each 
 the last word of a query that does not end in a space is a prefix (search-as-you-type). Quotes,
 ``c++``, ``-`` and unicode are therefore plain text and never a syntax error.
 
-Prompts with every word come first; when they leave room, those with some of the words follow,
-the most words first, and each hit says which words it matched (``Hit.matched``).
+Prompts with every word come first; when they leave room and the caller asks for it (the command
+line does), those with some of the words follow, the most words first, and each hit says which
+words it matched (``Hit.matched``).
 """
 
 from __future__ import annotations
@@ -208,14 +209,17 @@ class SearchIndex:
             self.db.close()
 
     def search(self, text: str, *, limit: int = 20, allowed: set[str] | None = None,
-               generation: int | None = None) -> list[Hit]:
+               generation: int | None = None, some_words: bool = False) -> list[Hit]:
         """Ranked hits; ``allowed`` restricts to the ids a caller may see (filters, roles).
 
-        Three tiers: prompts with every word in their id, title, description or tags come
-        first, then those with every word only counting their templates, then (a query of
-        several words) those with some of the words, the most words first. Ranking is the
-        costly part (bm25 reads every matching row's statistics) and a common word matches
-        most templates, so each tier runs only when the ones before leave room.
+        Up to three tiers: prompts with every word in their id, title, description or tags
+        come first, then those with every word only counting their templates, then, with
+        ``some_words`` and a query of several words, those with some of the words, the most
+        words first. Ranking is the costly part (bm25 reads every matching row's statistics)
+        and a common word matches most templates, so each tier runs only when the ones before
+        leave room. The some-words tier ranks every row with any of the words (up to about
+        90 ms for common words over 10,000 prompts), so the command line asks for it and the
+        read API, which answers each keystroke, does not.
         """
         terms = query_terms(text)
         query = fts_query(text)
@@ -239,7 +243,7 @@ class SearchIndex:
                         break
                 if len(kept) >= limit:
                     break
-            some = len(terms) > 1 and len(kept) < limit
+            some = some_words and len(terms) > 1 and len(kept) < limit
             if some:
                 kept.extend(self._some_words(terms, generation, wanted, limit - len(kept)))
             if not kept:

@@ -176,7 +176,7 @@ def search(
                              channel=channel)
     index = SearchIndex()
     index.add(library.prompts.values())
-    hits = index.search(query, limit=limit, allowed={p.id for p in allowed})
+    hits = index.search(query, limit=limit, allowed={p.id for p in allowed}, some_words=True)
     words = [word for word, _term in query_terms(query)]
     if as_json:
         print_json([{**library.prompts[h.id].summary(), "score": round(h.score, 4),

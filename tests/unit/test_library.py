@@ -100,6 +100,18 @@ def test_search_ranks_title_and_tags_and_respects_allowed(library: Library) -> N
         index.search(hostile)  # never a syntax error
 
 
+def test_prompts_with_some_of_the_words_only_when_asked(library: Library) -> None:
+    """The command line asks for the some-words tier; the read API (each keystroke) does not."""
+    index = SearchIndex()
+    index.add(library.prompts.values())
+    assert index.search("experiment review") == []
+    some = index.search("experiment review", some_words=True)
+    assert {h.id for h in some} >= {"ml/summary", "eng/review"}
+    assert {h.id: h.matched for h in some}["ml/summary"] == ("experiment",)
+    every = index.search("code review", some_words=True)
+    assert (every[0].id, every[0].matched) == ("eng/review", ("code", "review"))
+
+
 @pytest.mark.parametrize(("path", "partial"), [
     ("prompts/_partials/sign.md", True),
     ("prompts/eng/_footer.md", True),
