@@ -23,7 +23,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,13 +33,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from foundation import DEFAULT_CORPORA, _p95, build_repository, corpus_texts
+from foundation import (
+    DEFAULT_CORPORA,
+    _p95,
+    build_repository,
+    corpus_texts,
+    free_port,
+    git,
+    log,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ["code review", "summar", "security", "write a", "extract wisdom", "python test",
            "explain", "analy", "create", "improve writing"]
-GIT_ENV = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
 
 
 
@@ -53,20 +58,6 @@ def new_key(keys: Path, name: str, role: str) -> str:
     )
     return made.stdout.strip()
 
-def log(message: str = "") -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- load generator (runs in its own process) ---------------------------------------------------

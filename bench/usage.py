@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,11 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from foundation import _p95
+from foundation import _p95, free_port, git, log
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-GIT_ENV = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
 
 PROMPT = """\
 ---
@@ -48,20 +44,6 @@ Hello, {{ name }}.
 """
 
 
-def log(message: str = "") -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _client_loop(url: str, index: int, deadline: float, latencies: list[float],
