@@ -12,9 +12,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -33,6 +34,20 @@ def free_port() -> int:
         return port
 
 
+def wait_ready(url: str, proc: subprocess.Popen[Any], output: Callable[[], str]) -> None:
+    """Until ``url``/readyz answers 200; fails with the server's ``output`` if it exits."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        assert proc.poll() is None, output()
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "promptctl serve did not become ready"
+        time.sleep(0.05)
+
+
 @contextmanager
 def serving(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     # The default --index-cache is under $XDG_CACHE_HOME: a directory of the test's own.
@@ -49,16 +64,7 @@ def _serving(cache_home: str, *args: str) -> Iterator[tuple[str, subprocess.Pope
                             env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert proc.poll() is None, proc.communicate()[1]
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "promptctl serve did not become ready"
-            time.sleep(0.05)
+        wait_ready(url, proc, lambda: proc.communicate()[1])
         yield url, proc
     finally:
         if proc.poll() is None:

@@ -18,7 +18,7 @@ import httpx
 
 from tests.conftest import GIT_ENV
 from tests.server.conftest import ServerFactory
-from tests.server.test_cli import STARTUP_SECONDS, free_port
+from tests.server.test_cli import free_port, wait_ready
 
 CLIENTS = 4
 ACKED_BEFORE_THE_SIGNAL = 300
@@ -61,16 +61,7 @@ def _server(tmp_path: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[
                                  *args], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "promptctl serve did not become ready"
-            time.sleep(0.05)
+        wait_ready(url, proc, (tmp_path / "serve.log").read_text)
         yield url, proc
     finally:
         if proc.poll() is None:
