@@ -37,18 +37,25 @@ def _one_of(options: list[str]) -> str:
     return ", ".join(options[:-1]) + f" or {options[-1]}" if len(options) > 1 else options[0]
 
 
+def choice_problem(option: str, value: str, *, spelled: str) -> str | None:
+    """What is wrong with ``value`` for the ``status`` or ``channel`` ``option``, or None when
+    a prompt can have it. ``spelled`` is how the caller writes the option before a value:
+    ``--status `` on the command line, ``status=`` in a query."""
+    options = choices(option)
+    if value in options:
+        return None
+    close = _closest(value, options)
+    hint = f"did you mean {spelled}{close}? " if close else ""
+    return f"{spelled}{value!r} is not a {option}; {hint}choose {_one_of(options)}"
+
+
 def check_choices(*, status: str | None = None, channel: str | None = None) -> None:
     """``UsageError`` (exit 2) for a --status or --channel that no prompt can have."""
     for option, value in (("status", status), ("channel", channel)):
-        if value is None:
-            continue
-        options = choices(option)
-        if value in options:
-            continue
-        close = _closest(value, options)
-        hint = f"did you mean --{option} {close}? " if close else ""
-        raise UsageError(f"--{option} {value!r} is not a {option}; {hint}"
-                         f"choose {_one_of(options)}")
+        problem = None if value is None else choice_problem(option, value,
+                                                            spelled=f"--{option} ")
+        if problem is not None:
+            raise UsageError(problem)
 
 
 def unmatched_hints(library: Library, *, tags: Iterable[str] = (),

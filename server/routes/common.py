@@ -52,15 +52,12 @@ def refuse_empty(fix: str = FILTER_FIX, *, blank: bool = True,
 
 def _refuse_unknown(**values: str | None) -> None:
     """422 for a status or channel that no prompt can have (the CLI's rule, as a 422)."""
-    from promptctl.errors import UsageError
-    from promptctl.filters import check_choices
+    from promptctl.filters import choice_problem
 
-    try:
-        check_choices(**values)
-    except UsageError as exc:
-        name = next(n for n, v in values.items() if v is not None and f"--{n} " in str(exc))
-        message = str(exc).replace(f"--{name} ", f"{name}=")
-        raise ApiError(422, "invalid_request", message, fields={name: message}) from None
+    for name, value in values.items():
+        problem = None if value is None else choice_problem(name, value, spelled=f"{name}=")
+        if problem is not None:
+            raise ApiError(422, "invalid_request", problem, fields={name: problem})
 
 
 class Filters:
