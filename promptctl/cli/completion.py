@@ -17,9 +17,9 @@ from typer import _click
 from typer.core import TyperCommand, _TyperParameter
 
 from promptctl.cli.help import command
+from promptctl.cli.quick import COMPLETE_VAR, ROOT_OPTIONS_WITH_VALUE
 
 SHELLS = ("bash", "zsh", "fish")
-COMPLETE_VAR = "_PROMPTCTL_COMPLETE"
 
 
 def register(app: typer.Typer) -> None:
@@ -39,9 +39,6 @@ def init() -> None:
 
 def _as_typed(self: _TyperParameter, ctx: _click.Context, value: Any) -> Any:
     return value
-
-
-ROOT_OPTIONS_WITH_VALUE = ("--color",)
 
 
 def narrow(app: typer.Typer) -> None:

@@ -107,43 +107,40 @@ def _format_examples(command: Any, formatter: _click.HelpFormatter) -> None:
                 formatter.write(" " * formatter.current_indent + line + "\n")
 
 
-class Command(TyperCommand):
+class _Readable:
+    """What a command and a group share: named metavars, prose, arguments and options, and the
+    Examples block after them."""
+
+    help: str | None
+    params: list[Any]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _name_metavars(self.params)
 
-    def collect_usage_pieces(self, ctx: _click.Context) -> list[str]:
-        return _usage_pieces(self)
-
     def format_help_text(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         _format_text(self, formatter)
+
+    def format_epilog(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        _format_examples(self, formatter)
+        super().format_epilog(ctx, formatter)  # type: ignore[misc]
+
+
+class Command(_Readable, TyperCommand):
+    def collect_usage_pieces(self, ctx: _click.Context) -> list[str]:
+        return _usage_pieces(self)
 
     def format_options(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         _format_params(self, ctx, formatter)
 
-    def format_epilog(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        _format_examples(self, formatter)
-        super().format_epilog(ctx, formatter)
 
-
-class Group(TyperGroup):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _name_metavars(self.params)
-
+class Group(_Readable, TyperGroup):
     def collect_usage_pieces(self, ctx: _click.Context) -> list[str]:
         return [*_usage_pieces(self), self.subcommand_metavar]
-
-    def format_help_text(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        _format_text(self, formatter)
 
     def format_options(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         _format_params(self, ctx, formatter)
         self.format_commands(ctx, formatter)
-
-    def format_epilog(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        _format_examples(self, formatter)
-        super().format_epilog(ctx, formatter)
 
 
 def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable[[Any], Any]:

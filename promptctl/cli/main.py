@@ -20,6 +20,7 @@ from promptctl.cli import (
     governance,
     history,
     owners,
+    quick,
     rendering,
     serving,
 )
@@ -87,7 +88,7 @@ docs.register(app)
 
 def run() -> None:
     """Console script: run the app and map every error to its exit code, never a traceback."""
-    if completion.COMPLETE_VAR in os.environ:
+    if quick.COMPLETE_VAR in os.environ:
         completion.init()
         completion.narrow(app)
     try:
