@@ -29,7 +29,7 @@ import types
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
-from typing import Any
+from typing import Any, AnyStr
 
 import jinja2
 from jinja2 import nodes
@@ -274,7 +274,7 @@ def _line_count(text: str) -> int:
     return 1 + sum(text.count(mark) for mark in _LINE_BREAKS)
 
 
-def _replace_size(text: str, old: str, new: str, count: int | None = None) -> int:
+def _replace_size(text: AnyStr, old: AnyStr, new: AnyStr, count: int | None = None) -> int:
     occurrences = text.count(old) if old else len(text) + 1
     if isinstance(count, int) and count >= 0:
         occurrences = min(occurrences, count)
@@ -564,14 +564,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 if isinstance(tabsize, int):
                     tab = b"\t" if isinstance(owner, bytes) else "\t"
                     size = len(owner) + owner.count(tab) * tabsize
-        elif name == "replace" and isinstance(owner, str) and len(args) >= 2 and \
-                isinstance(args[0], str) and isinstance(args[1], str):
+        elif name == "replace" and len(args) >= 2 and all(
+                isinstance(a, str if isinstance(owner, str) else bytes) for a in args[:2]):
             size = _replace_size(owner, args[0], args[1], args[2] if len(args) > 2 else None)
-        elif name == "replace" and isinstance(owner, bytes) and len(args) >= 2 and \
-                isinstance(args[0], bytes) and isinstance(args[1], bytes):
-            old, new = args[0], args[1]
-            occurrences = owner.count(old) if old else len(owner) + 1
-            size = len(owner) + occurrences * max(len(new) - len(old), 0)
         elif name == "translate" and args and isinstance(args[0], dict):
             longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
             size = len(owner) * max(longest, 1)
