@@ -79,6 +79,7 @@ class History:
             ) from None
         self.ref = ref
         self._walked: list[tuple[Any, Any]] | None = None  # (commit, its tree), newest first
+        self._versions: dict[str, list[VersionRecord]] = {}  # prompt id -> its versions
 
     def blob_at_head(self, prompt_id: str) -> tuple[str, Any] | None:
         return self._blob_at(self.head, prompt_id)
@@ -113,7 +114,13 @@ class History:
         return self._walked
 
     def versions(self, prompt_id: str) -> list[VersionRecord]:
-        """Every version of ``prompt_id`` on the ref's first-parent line, oldest first."""
+        """Every version of ``prompt_id`` on the ref's first-parent line, oldest first (read
+        once per History: ``resolve_in_repo`` asks before it resolves)."""
+        if prompt_id not in self._versions:
+            self._versions[prompt_id] = self._read_versions(prompt_id)
+        return list(self._versions[prompt_id])
+
+    def _read_versions(self, prompt_id: str) -> list[VersionRecord]:
         seen_blobs: dict[str, tuple[str, str, str] | None] = {}  # blob id -> parsed once
         first_commit: dict[str, tuple[Any, str, str, str, str]] = {}  # version -> oldest commit
         for commit, tree in self._commits():
