@@ -224,19 +224,34 @@ def prompt_file(item: CorpusText) -> str:
 
 
 def build_repository(root: Path, texts: list[CorpusText], count: int) -> None:
-    def cycle() -> Iterator[tuple[int, CorpusText]]:
+    """``count`` prompt files, no two the same: the corpus texts as they are first, then (the
+    corpora hold a few hundred) each text again joined with a paragraph of another one, a
+    different one each round, so that no cache keyed on content sees a file twice."""
+    def cycle() -> Iterator[tuple[int, int, CorpusText]]:
         round_number = 0
         while True:
             round_number += 1
-            for item in texts:
-                yield round_number, item
+            for index, item in enumerate(texts):
+                yield round_number, index, item
 
-    for written, (round_number, item) in enumerate(cycle()):
+    for written, (round_number, index, base) in enumerate(cycle()):
         if written >= count:
             break
+        item = base
+        if round_number > 1:
+            other = texts[(index + 7 * round_number) % len(texts)]
+            item = CorpusText(base.collection, base.name,
+                              f"{base.text}\n\n{_paragraph(other.text, round_number)}")
         target = root / "prompts" / item.collection / f"{item.name}-{round_number}.prompt.md"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(prompt_file(item), encoding="utf-8")
+
+
+def _paragraph(text: str, round_number: int) -> str:
+    """One paragraph of ``text`` (which one depends on the round), with the round's number."""
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    chosen = paragraphs[round_number % len(paragraphs)] if paragraphs else text
+    return f"Also (variant {round_number}):\n{chosen}"
 
 
 def _wall(command: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
