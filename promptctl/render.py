@@ -21,6 +21,7 @@ from jinja2.exceptions import SecurityError
 from promptctl.errors import RenderError, RenderLimitExceeded
 from promptctl.model import Prompt, Template
 from promptctl.sandbox import (
+    PartialLoader,
     SizeBoundExceeded,
     TimeBoundExceeded,
     check_deadline,
@@ -75,6 +76,7 @@ class Renderer:
         self.max_output_bytes = max_output_bytes
         self.timeout_seconds = timeout_seconds
         self._compiled: dict[str, jinja2.Template] = {}
+        self._includes: dict[str, dict[str, str]] = {}  # prompt digest -> partials_for
 
     def compile(self, template: Template) -> jinja2.Template:
         compiled = self._compiled.get(template.source)
@@ -84,6 +86,21 @@ class Renderer:
                 self._compiled.clear()
             self._compiled[template.source] = compiled
         return compiled
+
+    def partials_for(self, prompt: Prompt) -> dict[str, str]:
+        """The partials ``prompt`` includes, directly or through another partial (path -> text),
+        sorted by path: what a client needs besides the prompt file to render it the same way.
+        Every partial where an include names its template by an expression, which only
+        rendering can resolve."""
+        cached = self._includes.get(prompt.digest)
+        if cached is None:
+            loader = self.env.loader
+            partials = loader.partials if isinstance(loader, PartialLoader) else {}
+            cached = _included(self.env, [t.source for t in prompt.templates], partials)
+            if len(self._includes) >= _CACHE_SIZE:
+                self._includes.clear()
+            self._includes[prompt.digest] = cached
+        return dict(cached)
 
     def render(self, prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
         """Render every message; ``values`` must already be validated (see ``inputs.resolve``)."""
@@ -148,6 +165,24 @@ class Renderer:
                 f"{where}: template failed: {type(exc).__name__}: {_scrub(str(exc))}"
             ) from None
         return "".join(parts).strip()
+
+
+def _included(env: jinja2.Environment, sources: list[str],
+              partials: Mapping[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    pending = list(sources)
+    while pending:
+        try:
+            ast = env.parse(pending.pop())
+        except jinja2.TemplateSyntaxError:
+            continue  # fails to render anyway, with its own error
+        for name, _line in includes(ast):
+            if name is None:
+                return dict(sorted(partials.items()))
+            if name in partials and name not in found:
+                found[name] = partials[name]
+                pending.append(partials[name])
+    return dict(sorted(found.items()))
 
 
 # --- static analysis, for validation ---------------------------------------------------------
