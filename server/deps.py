@@ -76,7 +76,7 @@ IndexDep = Annotated[Index, Depends(get_index)]
 
 async def get_client_type(
     x_client_type: Annotated[str | None, Header(
-        description="desktop, web, codex, cli, mcp or other (anything else counts as other)"
+        description="desktop, web, codex, cli, mcp, sdk or other (anything else counts as other)"
     )] = None,
 ) -> str:
     return normalise_client_type(x_client_type)

@@ -72,12 +72,24 @@ class Message(BaseModel):
     content: str
 
 
+class RenderLimits(BaseModel):
+    model_config = _example(max_output_bytes=1048576, timeout_seconds=2.0)
+    max_output_bytes: int = Field(description="Rendered output bound of that commit's "
+                                              "promptctl.yaml.")
+    timeout_seconds: float = Field(description="Render time bound of that commit's "
+                                               "promptctl.yaml.")
+
+
 class PromptDetail(PromptSummary):
     model_config = _example(**_SUMMARY_EXAMPLE, replaced_by=None, form="md",
                             inputs={"diff": {"type": "string", "required": True}},
                             model={"name": "gpt-4.1", "temperature": 0.2},
                             messages=[{"role": "user", "content": "Review this diff:\n{{ diff }}"}],
-                            tests=[], commit=_COMMIT)
+                            tests=[], commit=_COMMIT,
+                            source="---\ntitle: Python code review\n...\n---\nReview this "
+                                   "diff:\n{{ diff }}\n",
+                            digest="9f2c5e0a" * 8, partials={},
+                            limits={"max_output_bytes": 1048576, "timeout_seconds": 2.0})
     replaced_by: str | None
     form: str
     inputs: dict[str, dict[str, Any]]
@@ -85,6 +97,13 @@ class PromptDetail(PromptSummary):
     messages: list[Message]
     tests: list[dict[str, Any]]
     commit: str = Field(description="The commit this version was read from.")
+    source: str = Field(description="The prompt file as committed (UTF-8 text, no BOM).")
+    digest: str = Field(description="SHA-256 (hex) of the prompt file's bytes.")
+    partials: dict[str, str] = Field(description=(
+        "The partials its templates include, directly or through another partial: path under "
+        "prompts/ -> text, at the same commit. With `source` and `limits`, a client renders "
+        "exactly as `:render` does."))
+    limits: RenderLimits
 
 
 class VersionItem(BaseModel):
@@ -159,7 +178,7 @@ class UsageIn(BaseModel):
     prompt: str = Field(max_length=500)
     version: str | None = Field(default=None, max_length=100)
     client_type: str | None = Field(default=None, max_length=50, description=(
-        "desktop, web, codex, cli, mcp or other; defaults to the X-Client-Type header"))
+        "desktop, web, codex, cli, mcp, sdk or other; defaults to the X-Client-Type header"))
 
 
 class UsageAccepted(BaseModel):

@@ -43,7 +43,7 @@ from promptctl.errors import PromptctlError
 
 log = logging.getLogger("promptctl.server.usage")
 
-CLIENT_TYPES: Final = ("desktop", "web", "codex", "cli", "mcp", "other")
+CLIENT_TYPES: Final = ("desktop", "web", "codex", "cli", "mcp", "sdk", "other")
 KINDS: Final = ("get", "render", "reported")
 
 SCHEMA_VERSION: Final = 1

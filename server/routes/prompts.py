@@ -172,7 +172,12 @@ async def get_prompt(
     if if_none_match and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     # The detail comes from a validated prompt: answered as it is (response_model documents it).
-    return JSONResponse({**prompt.detail(), "commit": found.commit}, headers=headers)
+    renderer = found.renderer
+    return JSONResponse({**prompt.detail(), "commit": found.commit, "source": prompt.text,
+                         "digest": prompt.digest, "partials": renderer.partials_for(prompt),
+                         "limits": {"max_output_bytes": renderer.max_output_bytes,
+                                    "timeout_seconds": renderer.timeout_seconds}},
+                        headers=headers)
 
 
 def _matches(header: str, etag: str) -> bool:
