@@ -12,6 +12,7 @@ import typer
 
 from promptctl import __version__
 from promptctl.cli import (
+    agents,
     authoring,
     browse,
     checks,
@@ -82,6 +83,7 @@ history.register(app)
 owners.register(app)
 governance.register(app)
 serving.register(app)
+agents.register(app)
 completion.register(app)
 docs.register(app)
 
