@@ -1,0 +1,122 @@
+// The home page: the search box (focused on load), filters, and the prompts that match.
+import { useEffect, useState } from "react";
+import type { Count, Filters, PromptSummary } from "../api/client";
+import { Link, navigate, promptPath, useLocation, withQuery } from "../router";
+import { useApi, useSession } from "../session";
+import { Badges } from "./Badges";
+import { ErrorNotice } from "./ErrorNotice";
+import { PromptSearch } from "./PromptSearch";
+
+const FILTERS = ["tag", "collection", "owner", "status"] as const;
+
+export function SearchPage() {
+  const api = useApi();
+  const session = useSession();
+  const { query: params } = useLocation();
+  const q = params.get("q") ?? "";
+  const filters: Filters = {};
+  for (const name of FILTERS) filters[name] = params.get(name) ?? undefined;
+  const [tags, setTags] = useState<Count[]>([]);
+  const [collections, setCollections] = useState<Count[]>([]);
+  const [listed, setListed] = useState<PromptSummary[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const update = (changes: Partial<Record<"q" | (typeof FILTERS)[number], string>>) => {
+    const next: Record<string, string | undefined> = { q, ...filters, ...changes };
+    navigate(withQuery("/", next), { replace: true });
+  };
+
+  useEffect(() => {
+    api.tags().then(setTags, () => setTags([]));
+    api.collections().then(setCollections, () => setCollections([]));
+  }, [api]);
+
+  const { tag, collection, owner, status } = filters;
+  useEffect(() => {
+    if (q.trim()) return;
+    const controller = new AbortController();
+    api.list({ tag, collection, owner, status }, controller.signal).then(
+      (items) => {
+        setListed(items);
+        setError(null);
+      },
+      (reason: unknown) => {
+        if (!controller.signal.aborted) setError(reason);
+      },
+    );
+    return () => controller.abort();
+  }, [api, q, tag, collection, owner, status]);
+
+  return (
+    <section aria-labelledby="search-heading">
+      <h1 id="search-heading">Find a prompt</h1>
+      <PromptSearch
+        filters={filters}
+        query={q}
+        onQuery={(value) => update({ q: value })}
+        onPick={(hit) => navigate(promptPath(hit.id))}
+        suggestTags={tags}
+        onTag={(name) => update({ tag: name, q: "" })}
+        autoFocus
+      />
+      <fieldset className="filters">
+        <legend>Filters</legend>
+        <label>
+          Tag
+          <select value={tag ?? ""} onChange={(e) => update({ tag: e.target.value })}>
+            <option value="">Any tag</option>
+            {tags.map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.name} ({t.count})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Collection
+          <select value={collection ?? ""} onChange={(e) => update({ collection: e.target.value })}>
+            <option value="">Any collection</option>
+            {collections.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name} ({c.count})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Owner
+          <input type="text" value={owner ?? ""} placeholder="@team" onChange={(e) => update({ owner: e.target.value })} />
+        </label>
+        {session.role !== "consumer" && (
+          <label>
+            Status
+            <select value={status ?? ""} onChange={(e) => update({ status: e.target.value })}>
+              <option value="">Any status</option>
+              <option value="draft">draft</option>
+              <option value="active">active</option>
+              <option value="deprecated">deprecated</option>
+            </select>
+          </label>
+        )}
+      </fieldset>
+      {!q.trim() && (
+        <section aria-labelledby="all-heading">
+          <h2 id="all-heading">{tag || collection || owner || status ? "Prompts with these filters" : "All prompts"}</h2>
+          {error !== null && <ErrorNotice error={error} />}
+          {listed && listed.length === 0 && <p>No prompt has these filters; remove one.</p>}
+          <ul className="prompt-list">
+            {(listed ?? []).map((p) => (
+              <li key={p.id}>
+                <Link to={promptPath(p.id)}>{p.title}</Link> <Badges prompt={p} />
+                <span className="hit-id">
+                  {p.id}@{p.version}
+                </span>
+                <span className="description">{p.description}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,41 @@
+// Ctrl/Cmd-K from anywhere: a dialog with the search box; Enter opens the highlighted prompt.
+import { useEffect, useRef, useState } from "react";
+import { navigate, promptPath, withQuery } from "../router";
+import { PromptSearch } from "./PromptSearch";
+
+export function SearchPalette({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [query, setQuery] = useState("");
+
+  useEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    if (open && !element.open) {
+      setQuery("");
+      element.showModal();
+    } else if (!open && element.open) element.close();
+  }, [open]);
+
+  return (
+    <dialog ref={dialog} className="palette" aria-label="Find a prompt" onClose={onClose}>
+      {open && (
+        <PromptSearch
+          filters={{}}
+          query={query}
+          onQuery={setQuery}
+          autoFocus
+          label="Find a prompt"
+          onPick={(hit) => {
+            onClose();
+            navigate(promptPath(hit.id));
+          }}
+          onTag={(tag) => {
+            onClose();
+            navigate(withQuery("/", { tag }));
+          }}
+        />
+      )}
+      <p className="hint">↑ ↓ to move, Enter to open, Esc to close</p>
+    </dialog>
+  );
+}

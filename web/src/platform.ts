@@ -1,0 +1,55 @@
+// Everything the console asks of the platform it runs on: the clipboard, where the API key is
+// kept, and opening links. The browser's versions are here; the desktop shell replaces this one
+// module with its own (key in the OS keychain, paste into the active window).
+
+const KEY_NAME = "prompt-engine.api-key";
+
+export interface Platform {
+  /** Put ``text`` on the clipboard; rejects when the platform refuses. */
+  copyText(text: string): Promise<void>;
+  /** The stored API key and whether it is remembered beyond this session. */
+  loadKey(): { key: string; remember: boolean } | null;
+  /** Keep ``key`` for this session only, or remembered on this computer. */
+  saveKey(key: string, remember: boolean): void;
+  forgetKey(): void;
+  /** Open an external link outside the console. */
+  openLink(url: string): void;
+}
+
+function storage(kind: "local" | "session"): Storage | null {
+  try {
+    return kind === "local" ? window.localStorage : window.sessionStorage;
+  } catch {
+    return null; // storage disabled by the browser's settings
+  }
+}
+
+export const browserPlatform: Platform = {
+  async copyText(text) {
+    await navigator.clipboard.writeText(text);
+  },
+  loadKey() {
+    const session = storage("session")?.getItem(KEY_NAME);
+    if (session) return { key: session, remember: false };
+    const local = storage("local")?.getItem(KEY_NAME);
+    return local ? { key: local, remember: true } : null;
+  },
+  saveKey(key, remember) {
+    this.forgetKey();
+    storage(remember ? "local" : "session")?.setItem(KEY_NAME, key);
+  },
+  forgetKey() {
+    storage("local")?.removeItem(KEY_NAME);
+    storage("session")?.removeItem(KEY_NAME);
+  },
+  openLink(url) {
+    window.open(url, "_blank", "noopener,noreferrer");
+  },
+};
+
+export let platform: Platform = browserPlatform;
+
+/** The desktop shell (or a test) installs its own platform before the app starts. */
+export function setPlatform(replacement: Platform): void {
+  platform = replacement;
+}
