@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from promptctl import __version__
-from server import errors
+from server import errors, mcp
 from server.index import IndexBuilder
 from server.middleware import RequestMiddleware
 from server.routes import admin, catalog, health, prompts, search, usage
@@ -35,7 +35,8 @@ def create_app(settings: Settings, builder: IndexBuilder | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.start()
         try:
-            yield
+            async with endpoint.running():  # /mcp: its sessions and change notifications
+                yield
         finally:
             state.stop()
 
@@ -47,4 +48,5 @@ def create_app(settings: Settings, builder: IndexBuilder | None = None) -> FastA
                        max_body_bytes=settings.max_body_bytes)
     for module in (prompts, search, catalog, usage, admin, health):
         app.include_router(module.router)
+    endpoint = mcp.mount(app, state)
     return app
