@@ -108,7 +108,7 @@ def names_for(prompts: Iterable[Prompt]) -> dict[str, list[str]]:
     seen: dict[str, list[str]] = {}
     for prompt in prompts:
         seen.setdefault(flat_name(prompt.id), []).append(prompt.id)
-    return {name: ids for name, ids in seen.items() if len(ids) > 1}
+    return {name: sorted(ids) for name, ids in seen.items() if len(ids) > 1}
 
 
 def import_file(path: str, data: bytes, fmt: str, *, collection: str = DEFAULT_COLLECTION,

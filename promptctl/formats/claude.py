@@ -3,7 +3,7 @@
 Front matter: ``description`` and ``argument-hint``. In the body ``$ARGUMENTS`` is everything
 typed after the command and ``$1``, ``$2``, ... the arguments one by one (split at spaces, so a
 value with spaces is typed in quotes). A prompt with one input takes it as ``$ARGUMENTS``;
-with several, as ``$1``..``$n`` in the order the template first uses them. Arguments are free
+with several, as ``$1``..``$n`` in the order ``inputs`` declares them. Arguments are free
 text: no types, no defaults, no logic. A line starting with "!`" runs a shell command in Claude
 Code, so a text holding one is not written.
 """
@@ -45,7 +45,8 @@ def export(ctx: Context) -> Exported:
     prompt = ctx.prompt
     parts, why = joined_parts(ctx)
     if parts is not None:
-        names = ctx.printed()
+        printed = ctx.printed()
+        names = [name for name in prompt.inputs if name in printed]
         why = type_problem(ctx, names, WHAT)
         texts = [p.text for p in parts if isinstance(p, Text)]
         if not why and len(names) > 9:

@@ -90,7 +90,8 @@ def joined_parts(ctx: Context) -> tuple[list[Text | Var] | None, str]:
     for index, (_template, analysis) in enumerate(ctx.analyses):
         nodes = [n for n in analysis.nodes or () if isinstance(n, Text | Var)]
         if nodes and isinstance(nodes[0], Text):
-            nodes[0] = Text(nodes[0].text.lstrip())
+            # Blank lines go; the first line's indent stays, as the prompt file has it.
+            nodes[0] = Text(re.sub(r"\A\s*\n", "", nodes[0].text))
         if nodes and isinstance(nodes[-1], Text):
             nodes[-1] = Text(nodes[-1].text.rstrip())
         if index:

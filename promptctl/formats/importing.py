@@ -259,7 +259,7 @@ _CLAUDE_ARGUMENT = re.compile(r"\$(ARGUMENTS|[1-9])")
 
 
 def read_claude(path: str, text: str) -> Draft:
-    data, body, _line = load_front_matter(text)
+    data, body = _claude_front_matter(text)
     name = PurePath(path).stem
     draft = Draft(slug(name), title_from(name),
                   _text_field(data, "description") or first_sentence(body), [])
@@ -282,6 +282,29 @@ def read_claude(path: str, text: str) -> Draft:
         draft.dropped.append("shell commands (!`...`): kept as text, which promptctl does not run")
     draft.messages = [("user", template(pieces))]
     return draft
+
+
+def _claude_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Claude Code reads ``argument-hint: [issue] [priority]``, which is not YAML (a list, then
+    more): where the YAML fails, or gives the hint as a list, the field lines are read as text."""
+    try:
+        data, body, _line = load_front_matter(text)
+    except ValueError:
+        data = None
+    lines = text.split("\n")
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if lines[0].strip() != "---" or end is None:
+        if data is None:
+            raise ValueError("line 1: front matter opened by '---' is never closed")
+        return data, body
+    raw = {m[1]: m[2].strip() for line in lines[1:end]
+           if (m := re.fullmatch(r"([A-Za-z][A-Za-z0-9_-]*):\s*(.*)", line))}
+    if data is None:
+        data = {key: value for key, value in raw.items() if value}
+        body = "\n".join(lines[end + 1:])
+    elif not isinstance(data.get("argument-hint", ""), str):
+        data["argument-hint"] = raw.get("argument-hint", "")
+    return data, body
 
 
 def read_skill(path: str, text: str) -> Draft:

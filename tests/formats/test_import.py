@@ -1,0 +1,182 @@
+"""Import: what each format's file becomes, what is kept and dropped, and what is refused."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from promptctl import inputs as inputs_module
+from promptctl.formats import ImportProblem, export_prompt, import_file
+from promptctl.library import Library
+from promptctl.model import Prompt
+
+OWNERS = ["@acme/imports"]
+
+
+def front(text: str) -> dict[str, Any]:
+    if text.startswith("---\n"):
+        return dict(yaml.safe_load(text.split("---\n")[1]))
+    return dict(yaml.safe_load(text))
+
+
+def load(tmp_path: Path, path: str, text: str, fmt: str, **kwargs: Any) -> tuple[Prompt,
+                                                                              Library, Any]:
+    imported = import_file(path, textwrap.dedent(text).encode(), fmt, owners=OWNERS, **kwargs)
+    target = tmp_path / imported.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(imported.text, encoding="utf-8")
+    library = Library.from_work_tree(tmp_path)
+    errors = [p.format_text() for p in library.problems if p.is_error]
+    assert not errors, errors
+    return library.prompts[imported.prompt_id], library, imported
+
+
+def render(library: Library, prompt: Prompt, **values: Any) -> str:
+    return library.renderer.render(prompt, inputs_module.resolve(prompt, values)).text
+
+
+def test_copilot_file_keeps_its_fields_and_inputs(tmp_path: Path) -> None:
+    prompt, library, imported = load(tmp_path, "x/Create-Spec.prompt.md", """\
+        ---
+        description: Write a specification
+        agent: agent
+        tools: [edit, search]
+        model: Claude Sonnet 4
+        ---
+        Write a spec for ${input:SpecPurpose:what it is for} in ${workspaceFolder}.
+        Keep {{ braces }} and {% tags %} as they are; purpose again: ${input:SpecPurpose}.
+        """, "copilot")
+    assert prompt.id == "imported/create-spec"
+    assert prompt.status == "draft"
+    assert prompt.version == "0.1.0"
+    assert prompt.owners == OWNERS
+    assert prompt.description == "Write a specification"
+    assert prompt.model == {"name": "Claude Sonnet 4"}
+    assert prompt.meta["x-copilot"] == {"agent": "agent", "tools": ["edit", "search"]}
+    assert prompt.inputs["spec_purpose"] == {
+        "type": "string", "description": "what it is for", "required": True,
+        "x-copilot-name": "SpecPurpose", "x-copilot-placeholders": ["what it is for", None]}
+    assert "agent, tools: no effect in promptctl (kept in x-copilot)" in imported.dropped
+    assert render(library, prompt, spec_purpose="billing") == (
+        "Write a spec for billing in ${workspaceFolder}.\n"
+        "Keep {{ braces }} and {% tags %} as they are; purpose again: billing.")
+    (data,) = export_prompt(prompt, "copilot").files.values()
+    assert data.decode().split("---\n", 2)[2] == (
+        "Write a spec for ${input:SpecPurpose:what it is for} in ${workspaceFolder}.\n"
+        "Keep {{ braces }} and {% tags %} as they are; purpose again: ${input:SpecPurpose}.\n")
+    assert front(data.decode()) == {"description": "Write a specification", "agent": "agent",
+                                    "tools": ["edit", "search"], "model": "Claude Sonnet 4"}
+
+
+def test_fabric_pattern_is_a_system_message_with_the_input_as_user(tmp_path: Path) -> None:
+    prompt, library, _imported = load(tmp_path, "patterns/extract_wisdom/system.md", """\
+        # IDENTITY and PURPOSE
+
+        You extract surprising ideas from {{ text }}.
+
+        # INPUT:
+        """, "fabric", collection="fabric")
+    assert prompt.id == "fabric/extract-wisdom"
+    assert prompt.title == "Extract wisdom"
+    assert prompt.description == "You extract surprising ideas from {{ text }}."
+    assert prompt.meta["x-fabric"] == {"pattern": "extract_wisdom"}
+    messages = library.renderer.render(prompt, {"input": "a talk"}).messages
+    assert [(m.role, m.content) for m in messages] == [
+        ("system", "# IDENTITY and PURPOSE\n\nYou extract surprising ideas from {{ text }}."
+                   "\n\n# INPUT:"),
+        ("user", "a talk")]
+
+
+def test_claude_command_arguments_become_inputs(tmp_path: Path) -> None:
+    prompt, library, imported = load(tmp_path, "fix-issue.md", """\
+        ---
+        description: Fix an issue
+        argument-hint: [issue] [priority]
+        allowed-tools: Bash(git:*)
+        ---
+        Fix issue $1 with priority $2. Context: $ARGUMENTS
+        Status: !`git status`
+        """, "claude-commands")
+    assert set(prompt.inputs) == {"arg1", "arg2", "arguments"}
+    assert prompt.meta["x-claude"] == {"argument-hint": "[issue] [priority]",
+                                       "allowed-tools": "Bash(git:*)"}
+    assert any("shell commands" in d for d in imported.dropped)
+    assert render(library, prompt, arg1="42", arg2="high", arguments="42 high").startswith(
+        "Fix issue 42 with priority high. Context: 42 high")
+
+
+def test_github_models_file_keeps_messages_settings_and_test_data(tmp_path: Path) -> None:
+    prompt, library, imported = load(tmp_path, "summarize.prompt.yml", """\
+        name: Text Summarizer
+        description: Summarizes input text concisely
+        model: openai/gpt-4o-mini
+        modelParameters:
+          temperature: 0.5
+          maxTokens: 200
+        messages:
+          - role: system
+            content: You are a text summarizer.
+          - role: user
+            content: |
+              Summarize, beginning with "Summary -":
+              <text>
+              {{input}}
+              </text>
+        testData:
+          - input: The quick brown fox.
+            expected: Summary - A fox.
+        evaluators:
+          - name: starts
+            string: {startsWith: 'Summary -'}
+        """, "github-models")
+    assert prompt.title == "Text Summarizer"
+    assert prompt.model == {"name": "openai/gpt-4o-mini", "temperature": 0.5, "max_tokens": 200}
+    assert prompt.form == "md"
+    assert prompt.meta["system"] == "You are a text summarizer."
+    assert prompt.meta["x-github-models"]["testData"][0]["expected"] == "Summary - A fox."
+    assert "testData, evaluators: no effect in promptctl (kept in x-github-models)" in \
+        imported.dropped
+    assert render(library, prompt, input="Long text.") == (
+        'You are a text summarizer.\n\nSummarize, beginning with "Summary -":\n<text>\n'
+        "Long text.\n</text>")
+
+
+def test_exported_skill_prompty_and_dotprompt_come_back_with_their_id(tmp_path: Path) -> None:
+    source = Library.from_work_tree(Path(__file__).resolve().parents[2])
+    legacy = source.prompts["engineering/code-review-legacy"]
+    for index, (fmt, name) in enumerate((("skills", "engineering-code-review-legacy/SKILL.md"),
+                                         ("prompty", "engineering-code-review-legacy.prompty"),
+                                         ("dotprompt", "engineering-code-review-legacy.prompt"))):
+        data = export_prompt(legacy, fmt, renderer=source.renderer).files[name]
+        prompt, library, _imported = load(tmp_path / str(index), name, data.decode(), fmt)
+        assert prompt.id == legacy.id
+        assert prompt.title == legacy.title
+        if fmt != "skills":
+            assert prompt.model == legacy.model
+            assert {k: v.get("default") for k, v in prompt.inputs.items()} == {
+                k: v.get("default") for k, v in legacy.inputs.items()}
+            assert render(library, prompt, code="x = 1") == render(source, legacy, code="x = 1")
+
+
+@pytest.mark.parametrize(("fmt", "path", "text", "expected"), [
+    ("copilot", "a.prompt.md", "---\ndescription: [unclosed\n---\nBody\n", "line 3: malformed"),
+    ("copilot", "a.prompt.md", "---\ndescription: no end\nBody\n", "never closed"),
+    ("copilot", "a.prompt.md", "---\ndescription: only fields\n---\n\n", "no prompt text"),
+    ("github-models", "a.prompt.yml", "name: x\n", "no `messages` list"),
+    ("github-models", "a.prompt.yml", "messages:\n  - role: robot\n    content: hi\n",
+     "messages[0]"),
+    ("dotprompt", "a.prompt", "{{#if x}}yes{{/if}}\n", "Handlebars logic"),
+    ("prompty", "a.prompty", "---\ntemplate: mustache\n---\nuser:\nHi\n", "only jinja2"),
+    ("skills", "s/SKILL.md", b"\xff\xfe".decode("latin-1"), "not UTF-8"),
+])
+def test_a_file_that_cannot_be_imported_says_where_and_why(fmt: str, path: str, text: str,
+                                                           expected: str) -> None:
+    data = text.encode("latin-1") if expected == "not UTF-8" else text.encode()
+    with pytest.raises(ImportProblem) as caught:
+        import_file(path, data, fmt, owners=OWNERS)
+    assert expected in str(caught.value)
+    assert str(caught.value).startswith(path)
