@@ -17,7 +17,9 @@ from promptctl.cli import (
     browse,
     checks,
     completion,
+    consuming,
     docs,
+    formats,
     governance,
     history,
     owners,
@@ -83,6 +85,8 @@ history.register(app)
 owners.register(app)
 governance.register(app)
 serving.register(app)
+consuming.register(app)
+formats.register(app)
 agents.register(app)
 completion.register(app)
 docs.register(app)
