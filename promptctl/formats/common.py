@@ -156,7 +156,7 @@ def shorten(text: str, limit: int) -> str:
 # --- YAML ------------------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """Block style for multi-line strings, so templates read as they are written; no anchors
     (a value used twice is written twice: our loader and Dotprompt's refuse anchors)."""
 

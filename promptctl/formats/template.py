@@ -10,6 +10,7 @@ already been applied to the text between tags.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,13 @@ from jinja2 import nodes
 
 # The lexer settings of promptctl.sandbox.make_environment, without the sandbox: parsing only.
 _ENV = jinja2.Environment(keep_trailing_newline=False, autoescape=False)  # noqa: S701
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(source: str) -> nodes.Template:
+    """The syntax tree of ``source`` (read-only here; cached: sync exports one prompt to several
+    targets, and partials are parsed for every prompt that includes them)."""
+    return _ENV.parse(source)
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,7 @@ def analyse(source: str, partials: Mapping[str, str] | None) -> Analysis:
     """The tree of ``source``; includes of ``partials`` (None: none known) are inlined."""
     analysis = Analysis(None)
     try:
-        ast = _ENV.parse(source)
+        ast = _parse(source)
     except jinja2.TemplateSyntaxError as exc:
         analysis.reasons.append(f"a template syntax error ({exc.message})")
         return analysis
@@ -225,7 +233,7 @@ class _Converter:
                      + ("" if self.known else " (the library's partials were not given)"))
             return []
         try:
-            ast = _ENV.parse(self.partials[name])
+            ast = _parse(self.partials[name])
         except jinja2.TemplateSyntaxError as exc:
             self.why(f"an include of {name}, which has a syntax error ({exc.message})")
             return []
@@ -273,7 +281,7 @@ def inline_includes(source: str, partials: Mapping[str, str] | None) -> tuple[st
     that whitespace control and scoping stay as they were; (None, why) where that cannot be
     done safely (a computed name, an unknown partial, a partial that sets names)."""
     try:
-        ast = _ENV.parse(source)
+        ast = _parse(source)
     except jinja2.TemplateSyntaxError as exc:
         return None, f"a template syntax error ({exc.message})"
     found = list(ast.find_all(nodes.Include))
@@ -290,7 +298,7 @@ def inline_includes(source: str, partials: Mapping[str, str] | None) -> tuple[st
         if text is None:
             return None, f"an include of {name}, which is not in the library's partials"
         try:
-            inner = _ENV.parse(text)
+            inner = _parse(text)
         except jinja2.TemplateSyntaxError as exc:
             return None, f"an include of {name}, which has a syntax error ({exc.message})"
         if any(True for _ in inner.find_all((nodes.Assign, nodes.AssignBlock, nodes.Macro,
