@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from promptctl.errors import PromptNotFound, RepositoryError
+from promptctl.errors import PromptNotFound
+from promptctl.gitreader import GitRepository
 from promptctl.loader import front_matter_end, load_prompt, split_lines
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt
 from promptctl.sources import SourceFile
@@ -60,58 +61,31 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 
 class History:
-    """Reads one repository's history; build once per command or per server index."""
+    """Reads one repository's history; build once per command or per server index.
 
-    def __init__(self, repo_path: Path, ref: str = "HEAD") -> None:
-        import pygit2
+    A prompt's versions come from the first-parent log of its path alone
+    (``GitRepository.path_log``): the commits where its file changed, each blob parsed once.
+    """
 
-        try:
-            self.repo = pygit2.Repository(str(repo_path))
-        except (pygit2.GitError, KeyError):
-            raise RepositoryError(
-                f"{repo_path} is not a Git repository; history needs one (pass --repo)"
-            ) from None
-        try:
-            self.head = self.repo.revparse_single(ref).peel(pygit2.Commit)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise RepositoryError(
-                f"{ref!r} names no commit in {repo_path}; pass an existing branch or commit"
-            ) from None
+    def __init__(self, repo_path: Path, ref: str = "HEAD", *,
+                 git: GitRepository | None = None) -> None:
+        self.git = git if git is not None else GitRepository(repo_path)
+        self.repo = self.git.repo
+        self.head_id = self.git.commit_id(ref)
+        self.head = self.git.commit(self.head_id)
         self.ref = ref
-        self._walked: list[tuple[Any, Any]] | None = None  # (commit, its tree), newest first
         self._versions: dict[str, list[VersionRecord]] = {}  # prompt id -> its versions
 
     def blob_at_head(self, prompt_id: str) -> tuple[str, Any] | None:
-        return self._blob_at(self.head, prompt_id)
+        """(path, blob id) of the prompt's file at the ref, or None."""
+        return self._blob_at(self.head_id, prompt_id)
 
-    def _blob_at(self, commit: Any, prompt_id: str, tree: Any = None) -> tuple[str, Any] | None:
-        tree = commit.tree if tree is None else tree
-        for suffix in (MD_SUFFIX, YAML_SUFFIX):
-            path = f"{PROMPTS_DIR}/{prompt_id}{suffix}"
-            try:
-                entry = tree[path]
-            except KeyError:
-                continue
-            return path, entry
+    def _blob_at(self, commit_id: str, prompt_id: str) -> tuple[str, str] | None:
+        for path in _paths(prompt_id):
+            found = self.git.entry(commit_id, path)
+            if found is not None and found[1] == "file":
+                return path, found[0]
         return None
-
-    def _commits(self) -> list[tuple[Any, Any]]:
-        """The ref's first-parent line with each commit's tree, newest first.
-
-        Walked once per History: ``check`` asks for the versions of every changed prompt, and
-        with the trees kept, each further prompt costs one path lookup per commit (about 1 ms
-        per 2,000 commits) instead of a new walk that loads every tree again (about 15 ms).
-        """
-        if self._walked is None:
-            walked = []
-            commit: Any = self.head
-            while True:
-                walked.append((commit, commit.tree))
-                if not commit.parent_ids:
-                    break
-                commit = self.repo[commit.parent_ids[0]]
-            self._walked = walked
-        return self._walked
 
     def versions(self, prompt_id: str) -> list[VersionRecord]:
         """Every version of ``prompt_id`` on the ref's first-parent line, oldest first (read
@@ -121,25 +95,33 @@ class History:
         return list(self._versions[prompt_id])
 
     def _read_versions(self, prompt_id: str) -> list[VersionRecord]:
-        seen_blobs: dict[str, tuple[str, str, str] | None] = {}  # blob id -> parsed once
-        first_commit: dict[str, tuple[Any, str, str, str, str]] = {}  # version -> oldest commit
-        for commit, tree in self._commits():
-            found = self._blob_at(commit, prompt_id, tree)
+        paths = _paths(prompt_id)
+        # The log says where each path changed, newest first; from the oldest on, the file at
+        # each of those commits is the .prompt.md where there is one, else the .prompt.yaml.
+        by_commit: dict[str, dict[str, str | None]] = {}
+        parsed: dict[str, tuple[str, str, str] | None] = {}  # blob id -> parsed once
+        for change in self.git.path_log(self.head_id, paths):
+            by_commit.setdefault(change.commit, {})[change.path] = change.blob
+            if change.blob is not None and change.blob not in parsed:
+                # Read while git goes on walking (the log comes as it is found).
+                parsed[change.blob] = _version_status(change.path, self.git.blob(change.blob))
+        held: dict[str, str | None] = dict.fromkeys(paths)
+        first_commit: dict[str, tuple[str, str, str, str, str]] = {}  # version -> oldest
+        for commit_id in reversed(by_commit):
+            held.update(by_commit[commit_id])
+            found = next(((path, held[path]) for path in paths if held[path] is not None), None)
             if found is None:
                 continue
-            path, entry = found
-            blob_id = str(entry.id)
-            if blob_id not in seen_blobs:
-                seen_blobs[blob_id] = _version_status(path, self.blob_data(entry.id))
-            fields = seen_blobs[blob_id]
+            path, blob_id = found
+            assert blob_id is not None
+            fields = parsed[blob_id]
             if fields is None:
                 continue  # an invalid file at that commit: not a version
             version, status, channel = fields
-            # Walking newest to oldest, the last commit seen with a version introduced it.
-            first_commit[version] = (commit, path, blob_id, status, channel)
+            first_commit.setdefault(version, (commit_id, path, blob_id, status, channel))
         records = [
-            _record(prompt_id, version, status, channel, commit, path, blob)
-            for version, (commit, path, blob, status, channel) in first_commit.items()
+            _record(prompt_id, version, status, channel, self.git.commit(commit_id), path, blob)
+            for version, (commit_id, path, blob, status, channel) in first_commit.items()
         ]
         records.sort(key=lambda r: (parse_version(r.version), r.date))
         return records
@@ -164,14 +146,14 @@ class History:
         commit = self.commit_of(spec)
         if commit is None:
             raise PromptNotFound(self.no_commit(prompt_id, spec, self.ref))
-        found = self._blob_at(commit, prompt_id)
-        prompt = _parse(found[0], self.blob_data(found[1].id)) if found else None
+        found = self._blob_at(str(commit.id), prompt_id)
+        prompt = _parse(found[0], self.blob_data(found[1])) if found else None
         if found is None or prompt is None:
             raise PromptNotFound(f"{prompt_id}@{spec}: the prompt is absent or invalid at "
                                  f"commit {str(commit.id)[:12]}")
         record = _record(prompt_id, prompt.version, prompt.status, prompt.channel, commit,
-                         found[0], str(found[1].id))
-        return record, self.blob_data(found[1].id)
+                         found[0], found[1])
+        return record, self.blob_data(found[1])
 
     @staticmethod
     def no_commit(prompt_id: str, spec: str, ref: str) -> str:
@@ -185,27 +167,19 @@ class History:
         reach (an unmerged pull request's, a fetched ``refs/pull/*``) is as absent as an unknown
         one: content nobody merged is never served as a version.
         """
-        import pygit2
-
         if not is_commit_spec(spec):
             return None
-        try:
-            found = self.repo.get(spec)
-        except (ValueError, pygit2.GitError):  # an ambiguous prefix
-            return None
-        if not isinstance(found, pygit2.Commit):
-            return None
-        if found.id != self.head.id and not self.repo.descendant_of(self.head.id, found.id):
+        found = self.git.find_commit(spec)
+        if found is None or not self.git.reaches(self.head_id, str(found.id)):
             return None
         return found
 
     def blob_data(self, oid: Any) -> bytes:
-        import pygit2
+        return self.git.blob(str(oid))
 
-        blob = self.repo[oid]
-        if not isinstance(blob, pygit2.Blob):
-            raise RepositoryError(f"{oid} is not a file in {self.repo.path}")
-        return bytes(blob.data)
+
+def _paths(prompt_id: str) -> tuple[str, str]:
+    return f"{PROMPTS_DIR}/{prompt_id}{MD_SUFFIX}", f"{PROMPTS_DIR}/{prompt_id}{YAML_SUFFIX}"
 
 
 def check_spec(prompt_id: str, spec: str) -> None:

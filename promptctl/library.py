@@ -10,19 +10,14 @@ from pathlib import Path
 from promptctl import config as config_module
 from promptctl.config import Config
 from promptctl.errors import InvalidPrompt, PromptNotFound
+from promptctl.layout import classify
 from promptctl.loadcache import LoadCache
 from promptctl.loader import load_prompt, read_partial
-from promptctl.model import (
-    MD_SUFFIX,
-    PROMPTS_DIR,
-    YAML_SUFFIX,
-    Prompt,
-    is_partial_path,
-    prompt_id_for,
-)
+from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt, prompt_id_for
 from promptctl.problems import Problem, error, has_errors, warning
 from promptctl.render import Renderer
 from promptctl.sources import GitTreeSource, Source, SourceFile, WorkTreeSource
+from promptctl.validate import check_library
 
 
 @dataclass
@@ -41,12 +36,11 @@ class Library:
     def load(cls, source: Source, config: Config | None = None, *,
              cache: LoadCache | None = None) -> Library:
         """Every file of ``source``; ``cache`` reuses a previous load's results (see loadcache)."""
-        from promptctl.validate import check_library
-
         library = cls(source.describe(), config or Config())
         for file in source.files():
             library._add(file, cache)
-        library.problems.extend(check_library(library, cache))
+        problems, library.aliases = check_library(library.prompts, library.partials, cache)
+        library.problems.extend(problems)
         library.problems.sort()
         if cache is not None:
             cache.finish()
@@ -68,7 +62,8 @@ class Library:
     def _add(self, file: SourceFile, cache: LoadCache | None = None) -> None:
         path = file.path
         name = path[len(PROMPTS_DIR) + 1 :]
-        if is_partial_path(path):
+        kind = classify(path)
+        if kind == "partial":
             self.checked.append(path)
             text, bad = read_partial(file)
             if bad or text is None:
@@ -76,9 +71,9 @@ class Library:
                 return
             self.partials[name] = text
             return
-        if path.endswith((MD_SUFFIX, YAML_SUFFIX)) or file.kind == "symlink":
+        if kind in ("prompt", "loose") or file.kind == "symlink":
             self.checked.append(path)
-            if path.endswith((MD_SUFFIX, YAML_SUFFIX)) and "/" not in name:
+            if kind == "loose":
                 self.problems.append(error(path, 1, 1, "collection",
                                            f"prompts live in a collection folder; move it to "
                                            f"prompts/<collection>/{name}"))
@@ -99,14 +94,14 @@ class Library:
                 return
             self.prompts[prompt.id] = prompt
             return
-        if path.endswith((".prompt.yml", ".prompt.json")):
+        if kind == "misnamed":
             self.checked.append(path)
             self.problems.append(error(path, 1, 1, "file-name",
                                        f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}; "
                                        f"rename it to {path.rsplit('.', 1)[0]}.yaml"
                                        if path.endswith(".yml")
                                        else f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}"))
-        elif path.endswith((".md", ".yaml", ".yml")) and name.rsplit("/", 1)[-1] != "README.md":
+        elif kind == "stray":
             self.problems.append(warning(path, 1, 1, "not-a-prompt",
                                          f"ignored: not a prompt file (prompts end in {MD_SUFFIX} "
                                          f"or {YAML_SUFFIX}; shared fragments go in _partials/)"))

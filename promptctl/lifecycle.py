@@ -1,8 +1,10 @@
 """Pull-request checks: the "Versions and lifecycle" rules of DESIGN.md, base commit against head.
 
-``check`` loads the prompt library of the base commit (from Git objects) and of the head (a commit,
-or the work tree) and returns every breach of the rules as a located ``Violation``, plus the list
-of changed prompts that ``promptctl approvals`` needs. Rule codes are stable (see ``RULES``).
+``check`` compares the base commit (Git objects) with the head (a commit, or the work tree), loads
+on each side only what the change touches (``promptctl.changeset``), and returns every breach of
+the rules as a located ``Violation``, plus the list of changed prompts that ``promptctl
+approvals`` needs. Rule codes are stable (see ``RULES``). A reused version is found in the log of
+the prompt's own path (``promptctl.history``).
 
 A prompt has changed when its file's bytes differ, or when a partial it includes (on base or head)
 changed: the rendered text of the same version would differ, so it needs a new version too.
@@ -15,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from promptctl.changeset import ChangeSet
 from promptctl.history import History, parse_version
 from promptctl.inputs import is_required
 from promptctl.library import Library
@@ -93,12 +96,13 @@ class CheckResult:
 
 
 def check(repo_root: Path, base_ref: str, head_ref: str | None = None) -> CheckResult:
-    """Every lifecycle rule for the change from ``base_ref`` to ``head_ref`` (None: work tree)."""
-    base = Library.from_commit(repo_root, base_ref)
-    if head_ref is None:
-        head = Library.from_work_tree(repo_root)
-    else:
-        head = Library.from_commit(repo_root, head_ref)
+    """Every lifecycle rule for the change from ``base_ref`` to ``head_ref`` (None: work tree).
+
+    Only what the change touches is loaded (``promptctl.changeset``): the changed prompts, the
+    users of changed partials, and what the head's cross-file rules need.
+    """
+    changes = ChangeSet.between(repo_root, base_ref, head_ref)
+    base, head = changes.libraries()
     result = CheckResult(base, head)
     errors = [p for p in head.problems if p.is_error]
     if errors:
@@ -112,10 +116,14 @@ def check(repo_root: Path, base_ref: str, head_ref: str | None = None) -> CheckR
             first.path, first.line))
         return result
 
-    via = _partial_changes(base, head, result)
+    via = _partial_changes(changes, base, head, result)
     history = _LazyHistory(repo_root, base_ref)
-    for prompt_id in sorted(base.prompts.keys() | head.prompts.keys()):
+    added = [head.prompts[i] for i in sorted(changes.changed_ids())
+             if i in head.prompts and i not in base.prompts]
+    for prompt_id in sorted(changes.changed_ids() | via.keys()):
         old, new = base.prompts.get(prompt_id), head.prompts.get(prompt_id)
+        if old is None and new is None:
+            continue  # not a prompt on either side (a file that does not load on the base)
         partials = tuple(via.get(prompt_id, ()))
         file_changed = old is None or new is None or old.digest != new.digest
         if not file_changed and not partials:
@@ -129,7 +137,7 @@ def check(repo_root: Path, base_ref: str, head_ref: str | None = None) -> CheckR
                                      new.version if new else None, partials))
         if new is None:
             assert old is not None
-            result.violations.extend(_deleted(old, base, head))
+            result.violations.extend(_deleted(old, added))
             continue
         result.violations.extend(_replaced_by(new, head))
         if old is None:
@@ -151,10 +159,13 @@ def _id_of(library: Library, path: str) -> str:
     return ""
 
 
-def _partial_changes(base: Library, head: Library, result: CheckResult) -> dict[str, list[str]]:
+def _partial_changes(changes: ChangeSet, base: Library, head: Library,
+                     result: CheckResult) -> dict[str, list[str]]:
     """Fill ``result.partials``; return prompt id -> the changed partials it includes."""
     changed = sorted(name for name in base.partials.keys() | head.partials.keys()
                      if base.partials.get(name) != head.partials.get(name))
+    if not changes.partials:
+        return {}
     via: dict[str, list[str]] = {}
     if not changed:
         return via
@@ -282,14 +293,13 @@ def _status_move(old: Prompt, new: Prompt) -> list[Violation]:
                        f"({_seen(old, new, status=True)}); {fix}", "status", old, new)]
 
 
-def _deleted(old: Prompt, base: Library, head: Library) -> list[Violation]:
+def _deleted(old: Prompt, added: list[Prompt]) -> list[Violation]:
     if old.status != "active":
         return []
     fix = ("restore it, set status: deprecated (with replaced_by naming its successor) and a "
            f"higher version such as {_next_patch(old.version)}, merge that, then delete it in a "
            "later pull request")
-    renamed = [p.id for p in head.prompts.values() if p.id not in base.prompts
-               and (p.digest == old.digest or p.title == old.title)]
+    renamed = [p.id for p in added if p.digest == old.digest or p.title == old.title]
     if renamed:
         fix += (f"; a rename makes a new id, so keep {old.id} as a deprecated prompt with "
                 f"replaced_by: {renamed[0]}")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from promptctl.errors import RepositoryError
 from promptctl.model import PROMPTS_DIR
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -31,11 +30,8 @@ class SourceFile:
 
 
 def blob_file(rel: str, odb: Any, blob_id: Any) -> SourceFile:
-    """The ``SourceFile`` of the blob ``blob_id`` of a pygit2 object database (``repo.odb``) at
-    ``rel``: its bytes, or "oversize" past the bound (known from the header, before reading).
-
-    Read from the database straight, without a ``Blob`` object: half the time of
-    ``repo[blob_id].data``, which counts over a library of thousands of prompts."""
+    """The ``SourceFile`` of a blob of a pygit2 object database: its bytes, or "oversize" past
+    the bound (known from the header, before reading)."""
     _kind, size = odb.read_header(blob_id)
     if size > MAX_FILE_BYTES:
         return SourceFile(rel, b"", "oversize", size)
@@ -74,6 +70,10 @@ class WorkTreeSource:
             for name in sorted(filenames):
                 yield self._read(Path(directory) / name, f"{rel_dir}/{name}")
 
+    def read(self, rel: str) -> SourceFile:
+        """One file, by its repository-relative path (what ``files`` yields for it)."""
+        return self._read(self.root / rel, rel)
+
     def _read(self, full: Path, rel: str) -> SourceFile:
         info = full.lstat()
         if stat.S_ISLNK(info.st_mode):
@@ -87,65 +87,38 @@ class WorkTreeSource:
 
 
 class GitTreeSource:
-    """The prompts/ tree of one commit, read from Git objects without a checkout."""
+    """The prompts/ tree of one commit, read from Git objects without a checkout (through
+    ``promptctl.gitreader``, which every Git read goes through)."""
 
     def __init__(self, repo_path: Path, ref: str = "HEAD") -> None:
-        import pygit2  # imported here: the work-tree path of the CLI never needs it
+        from promptctl.gitreader import GitRepository
 
         self.repo_path = repo_path
         self.ref = ref
-        try:
-            self.repo = pygit2.Repository(str(repo_path))
-        except (pygit2.GitError, KeyError) as exc:
-            raise RepositoryError(
-                f"{repo_path} is not a Git repository ({exc}); pass --repo with a clone's path"
-            ) from None
-        try:
-            commit = self.repo.revparse_single(ref).peel(pygit2.Commit)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise RepositoryError(
-                f"{ref!r} names no commit in {repo_path}; pass an existing branch, tag or commit"
-            ) from None
-        self.commit_id = str(commit.id)
-        self.tree = commit.tree
+        self.git = GitRepository(repo_path)
+        self.commit_id = self.git.commit_id(ref)
 
     def describe(self) -> str:
         return f"{self.ref} ({self.commit_id[:12]}) of {self.repo_path}"
 
     def read(self, path: str) -> bytes | None:
         """The bytes of one file of the commit (e.g. promptctl.yaml), or None if it has none."""
-        import pygit2
-
-        if path not in self.tree:
-            return None
-        blob = self.repo[self.tree[path].id]
-        return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
+        return self.git.read_file(self.commit_id, path)
 
     def files(self) -> Iterator[SourceFile]:
-        import pygit2
+        for file in self.git.tree_files(self.commit_id):
+            yield self.git.read(file)
 
-        if PROMPTS_DIR not in self.tree:
-            return
-        top = self.tree[PROMPTS_DIR]
-        if top.filemode == pygit2.enums.FileMode.LINK:
-            yield SourceFile(PROMPTS_DIR, b"", "symlink")
-            return
-        if not isinstance(top, pygit2.Tree):
-            return
-        stack: list[tuple[str, pygit2.Tree]] = [(PROMPTS_DIR, top)]
-        while stack:
-            prefix, tree = stack.pop()
-            entries = sorted(tree, key=lambda e: e.name or "")
-            for entry in entries:
-                rel = f"{prefix}/{entry.name}"
-                mode = entry.filemode
-                if mode == pygit2.enums.FileMode.TREE:
-                    subtree = self.repo[entry.id]
-                    assert isinstance(subtree, pygit2.Tree)
-                    stack.append((rel, subtree))
-                elif mode == pygit2.enums.FileMode.LINK:
-                    yield SourceFile(rel, b"", "symlink")
-                elif mode in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
-                    yield blob_file(rel, self.repo.odb, entry.id)
-                else:  # a submodule (commit entry): nothing to read
-                    yield SourceFile(rel, b"", "special")
+
+class FileList:
+    """A source over files already read (``Library.load`` takes any source)."""
+
+    def __init__(self, files: list[SourceFile], name: str) -> None:
+        self._files = files
+        self._name = name
+
+    def files(self) -> Iterator[SourceFile]:
+        return iter(self._files)
+
+    def describe(self) -> str:
+        return self._name

@@ -1,8 +1,9 @@
 """Checks that need the whole library: ids and aliases across files, partials and include cycles,
 template syntax and variables, input defaults, and each prompt's own tests.
 
-``check_library`` returns located problems and fills ``library.aliases``; it never raises for
-bad content.
+``check_library`` returns the located problems and the aliases that hold (alias -> id); it never
+raises for bad content. It takes the prompts and partials, not a ``Library``: the library calls
+it, and ``check`` calls it on the few prompts a pull request touches.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jinja2
 from jinja2 import nodes
@@ -25,8 +26,15 @@ from promptctl.render import includes, plain_names, referenced_names
 from promptctl.sandbox import make_environment
 from promptctl.schema import Validator, check_input_schema
 
-if TYPE_CHECKING:
-    from promptctl.library import Library
+
+class PromptSet(Protocol):
+    """What ``partial_users`` reads of a library."""
+
+    @property
+    def prompts(self) -> Mapping[str, Prompt]: ...
+
+    @property
+    def partials(self) -> Mapping[str, str]: ...
 
 
 class _Partials:
@@ -125,32 +133,35 @@ class PromptChecks:
         return _check_prompt(prompt, self.env, self.partials)
 
 
-def check_library(library: Library, cache: LoadCache | None = None) -> list[Problem]:
-    checks = PromptChecks(library.partials)
+def check_library(prompts: Mapping[str, Prompt], partials: Mapping[str, str],
+                  cache: LoadCache | None = None) -> tuple[list[Problem], dict[str, str]]:
+    """(the problems of the prompts and partials taken together, the aliases: alias -> id)."""
+    checks = PromptChecks(partials)
     problems = list(checks.partials.problems)
-    problems.extend(_check_ids(library))
-    for prompt in library.prompts.values():
+    id_problems, aliases = _check_ids(prompts)
+    problems.extend(id_problems)
+    for prompt in prompts.values():
         if cache is None:
             problems.extend(checks(prompt))
         else:
             # A prompt's checks depend only on its bytes and on the partials: reuse them.
             problems.extend(cache.checks(checks.key(prompt), functools.partial(checks, prompt)))
-    return problems
+    return problems, aliases
 
 
-def _check_ids(library: Library) -> list[Problem]:
+def _check_ids(prompts: Mapping[str, Prompt]) -> tuple[list[Problem], dict[str, str]]:
     problems = []
     owners: dict[str, str] = {}  # alias -> id that claims it
-    for prompt in sorted(library.prompts.values(), key=lambda p: p.path):
+    for prompt in sorted(prompts.values(), key=lambda p: p.path):
         for index, alias in enumerate(prompt.aliases):
             where = prompt.document.position(("aliases", index))
             if alias == prompt.id:
                 problems.append(error(prompt.path, where.line, where.col, "alias",
                                       f"alias {alias!r} is the prompt's own id; remove it"))
-            elif alias in library.prompts:
+            elif alias in prompts:
                 problems.append(error(prompt.path, where.line, where.col, "alias",
                                       f"alias {alias!r} is the id of "
-                                      f"{library.prompts[alias].path}; ids and aliases must be "
+                                      f"{prompts[alias].path}; ids and aliases must be "
                                       "unique across the repository"))
             elif alias in owners:
                 problems.append(error(prompt.path, where.line, where.col, "alias",
@@ -158,14 +169,13 @@ def _check_ids(library: Library) -> list[Problem]:
                                       "ids and aliases must be unique across the repository"))
             else:
                 owners[alias] = prompt.id
-    library.aliases = owners
-    for prompt in library.prompts.values():
+    for prompt in prompts.values():
         successor = prompt.replaced_by
         if successor is None:
             continue
         where = prompt.document.position(("replaced_by",))
         target_id = owners.get(successor, successor)
-        target = library.prompts.get(target_id)
+        target = prompts.get(target_id)
         if target is None:
             problems.append(error(prompt.path, where.line, where.col, "replaced-by",
                                   f"replaced_by names {successor!r}, which does not exist; name an "
@@ -177,7 +187,7 @@ def _check_ids(library: Library) -> list[Problem]:
             problems.append(warning(prompt.path, where.line, where.col, "replaced-by",
                                     f"replaced_by names {successor!r}, whose status is "
                                     f"{target.status}; point consumers at an active prompt"))
-    return problems
+    return problems, owners
 
 
 # Put in a template's set of used names when what it uses cannot be known (it does not parse).
@@ -356,7 +366,7 @@ def _check_tests(prompt: Prompt) -> list[Problem]:
     return problems
 
 
-def partial_users(library: Library) -> dict[str, set[str]]:
+def partial_users(library: PromptSet) -> dict[str, set[str]]:
     """Partial name (under prompts/) -> ids of the prompts that include it, directly or not."""
     env = make_environment(library.partials)
     partials = _Partials(library.partials, env)

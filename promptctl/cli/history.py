@@ -31,12 +31,8 @@ def history(
         promptctl history engineering/commit-message
         promptctl history engineering/commit-message --ref origin/main --json
     """
-    from rich.table import Table
-    from rich.text import Text
-
     from promptctl.cli.output import console, print_json
     from promptctl.history import History
-    from promptctl.library import Library
     from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX
     from promptctl.repository import resolve_root
 
@@ -46,14 +42,22 @@ def history(
                for suffix in (MD_SUFFIX, YAML_SUFFIX)):
         # Not a file in the work tree: an alias, a deleted prompt, or a typo. Loading the
         # library (the slow part on a large repository) is only needed to tell which.
+        from promptctl.library import Library
+
         library = Library.from_work_tree(root)
         prompt_id = library.aliases.get(ref, ref)
+    # The log of the prompt's path alone: the commits where its file changed.
     records = History(root, git_ref).versions(prompt_id)
     if not records and prompt_id == ref:
+        from promptctl.library import Library
+
         Library.from_work_tree(root).get(ref)  # raises "no prompt ..., did you mean ..."
     if as_json:
         print_json([r.as_dict() for r in records])
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table("version", "status", "commit", "author", "date", "message", box=None,
                   pad_edge=False)
     for record in reversed(records):

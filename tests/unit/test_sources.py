@@ -86,5 +86,5 @@ def test_unknown_ref_is_a_clear_error(make_repo: RepoFactory, ref: str) -> None:
 
 
 def test_not_a_repository_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RepositoryError, match="not a Git repository"):
+    with pytest.raises(RepositoryError, match="not a readable Git repository"):
         GitTreeSource(tmp_path, "main")

@@ -1,0 +1,138 @@
+"""The one Git reader: trees with subtree reuse, blobs with a size bound, a path's first-parent log
+(git's own log and the pygit2 walk give the same answer), and one ``classify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from promptctl.errors import RepositoryError
+from promptctl.gitreader import GitRepository, PathChange, TreeCache, git_blob_id
+from promptctl.layout import classify
+from promptctl.sources import MAX_FILE_BYTES
+from tests.conftest import GOOD_PROMPT, RepoFactory, git, write_files
+
+GREET = "prompts/demo/greet.prompt.md"
+GREET_YAML = "prompts/demo/greet.prompt.yaml"
+
+
+def _commit(repo: Path, message: str, files: dict[str, str | None]) -> str:
+    for rel, text in files.items():
+        if text is None:
+            (repo / rel).unlink()
+        else:
+            write_files(repo, {rel: text})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def _history(make_repo: RepoFactory) -> tuple[Path, list[str]]:
+    """Edits, a deletion and a re-add, an unrelated commit, and a merged side branch."""
+    repo = make_repo({GREET: GOOD_PROMPT, "prompts/demo/other.prompt.md": GOOD_PROMPT})
+    commits = [git(repo, "rev-parse", "HEAD").strip()]
+    commits.append(_commit(repo, "edit", {GREET: GOOD_PROMPT.replace("1.0.0", "1.0.1")}))
+    commits.append(_commit(repo, "unrelated", {"prompts/demo/other.prompt.md": GOOD_PROMPT + "x"}))
+    commits.append(_commit(repo, "delete", {GREET: None}))
+    commits.append(_commit(repo, "re-add as yaml", {GREET_YAML: "title: x\n"}))
+    git(repo, "checkout", "-q", "-b", "side")
+    _commit(repo, "inside the pull request", {GREET: GOOD_PROMPT.replace("1.0.0", "9.9.9")})
+    _commit(repo, "the pull request's last state", {GREET: GOOD_PROMPT.replace("1.0.0", "2.0.0")})
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "side")
+    commits.append(git(repo, "rev-parse", "HEAD").strip())
+    return repo, commits
+
+
+def test_path_log_lists_the_first_parent_commits_where_the_path_changed(
+        make_repo: RepoFactory) -> None:
+    repo, commits = _history(make_repo)
+    reader = GitRepository(repo)
+    head = reader.commit_id("main")
+    log = list(reader.path_log(head, [GREET, GREET_YAML]))
+    blob = git(repo, "rev-parse", f"main:{GREET}").strip()
+    yaml_blob = git(repo, "rev-parse", f"main:{GREET_YAML}").strip()
+    first = git(repo, "rev-parse", f"{commits[0]}:{GREET}").strip()
+    second = git(repo, "rev-parse", f"{commits[1]}:{GREET}").strip()
+    assert log == [
+        PathChange(commits[5], GREET, blob),  # the merge: the pull request's final state only
+        PathChange(commits[4], GREET_YAML, yaml_blob),
+        PathChange(commits[3], GREET, None),
+        PathChange(commits[1], GREET, second),
+        PathChange(commits[0], GREET, first),
+    ]
+    # Without git, the pygit2 walk gives the same answer.
+    assert list(reader._walk_log(head, [GREET, GREET_YAML])) == log
+
+
+def test_path_log_without_git_walks_with_pygit2(make_repo: RepoFactory,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _commits = _history(make_repo)
+    reader = GitRepository(repo)
+    head = reader.commit_id("main")
+    expected = list(reader.path_log(head, [GREET]))
+    monkeypatch.setenv("PATH", "/nonexistent")  # no git on the PATH
+    assert list(reader.path_log(head, [GREET])) == expected
+
+
+def test_tree_walk_reuses_unchanged_folders(make_repo: RepoFactory,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo({GREET: GOOD_PROMPT, "prompts/other/a.prompt.md": GOOD_PROMPT,
+                      "prompts/_partials/p.md": "text"})
+    reader = GitRepository(repo)
+    cache = TreeCache()
+    first = reader.tree_files(reader.commit_id("main"), cache=cache)
+    second_commit = _commit(repo, "edit", {GREET: GOOD_PROMPT + "more"})
+    read: list[str] = []
+    walk = reader._walk
+
+    def counting(prefix: str, tree_id: str, *args: object) -> object:
+        read.append(prefix)
+        return walk(prefix, tree_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "_walk", counting)
+    second = reader.tree_files(second_commit, cache=cache)
+    assert [f.path for f in first] == [f.path for f in second] == [
+        "prompts/_partials/p.md", GREET, "prompts/other/a.prompt.md"]
+    assert {f.path: f.blob for f in second}[GREET] == git_blob_id(
+        (GOOD_PROMPT + "more").encode())
+    # prompts/ and prompts/demo changed; prompts/other and prompts/_partials are reused.
+    unchanged = [k for k in cache.subtrees if k[0] in ("prompts/other", "prompts/_partials")]
+    assert len(unchanged) == 2
+    assert "prompts/demo" in read
+
+
+def test_blobs_over_the_bound_are_refused_unread(make_repo: RepoFactory) -> None:
+    repo = make_repo({GREET: "x" * (MAX_FILE_BYTES + 1)})
+    reader = GitRepository(repo)
+    [file] = reader.tree_files(reader.commit_id("main"))
+    assert reader.read(file).kind == "oversize"
+    assert reader.read(file).size == MAX_FILE_BYTES + 1
+    with pytest.raises(RepositoryError, match="over the"):
+        reader.blob(file.blob or "")
+
+
+@pytest.mark.parametrize(("path", "kind"), [
+    ("prompts/_partials/sign.md", "partial"),
+    ("prompts/demo/_drafts/x.prompt.md", "partial"),
+    ("prompts/demo/greet.prompt.md", "prompt"),
+    ("prompts/demo/deep/greet.prompt.yaml", "prompt"),
+    ("prompts/greet.prompt.md", "loose"),
+    ("prompts/demo/greet.prompt.yml", "misnamed"),
+    ("prompts/demo/greet.prompt.json", "misnamed"),
+    ("prompts/demo/notes.md", "stray"),
+    ("prompts/demo/README.md", "other"),
+    ("prompts/demo/image.png", "other"),
+])
+def test_classify(path: str, kind: str) -> None:
+    assert classify(path) == kind
+
+
+def test_one_message_for_a_repository_and_for_a_ref(tmp_path: Path,
+                                                   make_repo: RepoFactory) -> None:
+    with pytest.raises(RepositoryError, match="is not a readable Git repository"):
+        GitRepository(tmp_path)
+    reader = GitRepository(make_repo({GREET: GOOD_PROMPT}))
+    with pytest.raises(RepositoryError, match="'nope' names no commit"):
+        reader.commit_id("nope")
