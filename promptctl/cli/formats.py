@@ -185,15 +185,13 @@ def import_(
         print_json({"format": from_, "imported": [
             {"id": item.imported.prompt_id, "path": item.imported.path, "source": item.source,
              "dropped": list(item.imported.dropped)} for item in items]})
-    else:
+    elif not quiet:
         for item in items:
-            if not quiet:
-                console.print(f"{item.source} -> {item.imported.path}", markup=False)
+            console.print(f"{item.source} -> {item.imported.path}", markup=False)
             for dropped in item.imported.dropped:
                 note(f"  {item.imported.prompt_id}: {dropped}")
-        if not quiet:
-            console.print(f"Imported {len(items)} prompt(s) as drafts; next: `promptctl "
-                          "validate`, then review and raise them to active", markup=False)
+        console.print(f"Imported {len(items)} prompt(s) as drafts; next: `promptctl validate`, "
+                      "then review and raise them to active", markup=False)
     _refresh_codeowners(root, quiet=quiet or as_json)
 
 
