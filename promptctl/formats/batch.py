@@ -27,6 +27,7 @@ from promptctl.formats import (
 from promptctl.formats.common import Unfaithful
 from promptctl.library import Library
 from promptctl.model import Prompt
+from promptctl.sources import MAX_FILE_BYTES
 
 
 class ExportFailed(PromptctlError):
@@ -137,8 +138,9 @@ def find_sources(src: Path, fmt: str) -> list[Path]:
     endings = source_files(fmt)
     found = []
     for path in sorted(src.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in
-                                     path.relative_to(src).parts[:-1]):
+        # Links are not followed (as promptctl.sources), hidden folders not searched.
+        if path.is_symlink() or not path.is_file() or any(
+                part.startswith(".") for part in path.relative_to(src).parts[:-1]):
             continue
         name = path.name
         if fmt == "claude-commands" and (name.upper() == "README.MD"
@@ -167,6 +169,11 @@ def plan_import(library: Library, root: Path, sources: Iterable[Path], fmt: str,
     problems: list[str] = []
     for path in sources:
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                problems.append(f"{path}: {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte "
+                                "bound of a prompt file")
+                continue
             imported = import_file(str(path), path.read_bytes(), fmt, collection=collection,
                                    owners=owners)
         except ImportProblem as exc:

@@ -84,8 +84,9 @@ def export(ctx: Context) -> Exported:
                             "markers, which agents replace")
     blocks = "\n\n".join(f"{role.capitalize()} message:\n\n{fence(source, 'jinja')}"
                          for role, source in sources)
+    listed = inputs_section(prompt) or "- (none)"
     text = (f"# {prompt.title}\n\nInputs (ask the user for a required one the conversation does "
-            f"not give; use the default of one not given):\n\n{inputs_section(prompt)}\n\n"
+            f"not give; use the default of one not given):\n\n{listed}\n\n"
             "The prompt below is a Jinja2 template. Evaluate it with the input values exactly "
             "as Jinja2 would (conditions, loops, filters; an optional input that is not given "
             "is none), then follow the resulting messages in order as your instructions.\n\n"

@@ -156,3 +156,26 @@ def test_export_then_import_keeps_a_prompt_through_prompty(cli: CliRunner,
     show = json.loads(cli("show", "team/greeting", "--json", "--repo", str(other)).stdout)
     assert show["status"] == "draft"
     assert show["inputs"]["excited"]["default"] is False
+
+
+def test_import_bounds_file_size_and_does_not_follow_links(cli: CliRunner,
+                                                           make_repo: RepoFactory,
+                                                           tmp_path: Path) -> None:
+    repo = make_repo({"prompts/team/summary.prompt.md": PLAIN})
+    outside = tmp_path / "outside.prompt.md"
+    outside.write_text("---\ndescription: secret\n---\nNot for import.\n")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "linked.prompt.md").symlink_to(outside)
+    (src / "ok.prompt.md").write_text("Say hello.\n")
+    result = cli("import", "--from", "copilot", str(src), "--owner", "@a", "--json",
+                 "--repo", str(repo))
+    assert result.returncode == 0, result.output
+    assert [i["id"] for i in result.json()["imported"]] == ["imported/ok"]
+
+    (src / "huge.prompt.md").write_text("x" * (1024 * 1024 + 1))
+    result = cli("import", "--from", "copilot", str(src), "--owner", "@a", "--collection",
+                 "more", "--repo", str(repo))
+    assert result.returncode == 1
+    assert "huge.prompt.md: 1,048,577 bytes, over the 1,048,576-byte bound" in result.stderr
+    assert not (repo / "prompts" / "more").exists()
