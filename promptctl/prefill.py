@@ -33,6 +33,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from promptctl.gitreader import GitRepository, TreeFile
+from promptctl.layout import classify, is_prompt_file
 from promptctl.loadcache import (
     LoadCache,
     check_key,
@@ -43,16 +45,9 @@ from promptctl.loadcache import (
     template_fields,
 )
 from promptctl.loader import LoadResult, decode, load_prompt, read_partial
-from promptctl.model import (
-    MD_SUFFIX,
-    PROMPTS_DIR,
-    YAML_SUFFIX,
-    Prompt,
-    Template,
-    is_partial_path,
-)
+from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem
-from promptctl.sources import SourceFile, blob_file
+from promptctl.sources import SourceFile
 from promptctl.validate import PromptChecks
 
 # Below this many files to load, one process is faster than starting workers.
@@ -82,15 +77,14 @@ def worker_count() -> int:
 
 def is_prompt_path(path: str) -> bool:
     """A path ``Library.load`` hands to ``load_prompt`` when it is a regular file."""
-    name = path[len(PROMPTS_DIR) + 1 :]
-    return path.endswith((MD_SUFFIX, YAML_SUFFIX)) and "/" in name and not is_partial_path(path)
+    return is_prompt_file(path)
 
 
 def partials_of(files: Sequence[SourceFile]) -> dict[str, str]:
     """The partials ``Library.load`` will find among ``files``: name under prompts/ -> text."""
     found: dict[str, str] = {}
     for file in files:
-        if is_partial_path(file.path):
+        if classify(file.path) == "partial":
             text, _bad = read_partial(file)
             if text is not None:
                 found[file.path[len(PROMPTS_DIR) + 1 :]] = text
@@ -181,7 +175,7 @@ def _ready() -> None:
 
 
 _CHECKS: dict[str, PromptChecks] = {}  # per process: the checks of the last partials seen
-_REPOS: dict[str, Any] = {}  # per process: the repository opened for reading blobs
+_REPOS: dict[str, GitRepository] = {}  # per process: the repository opened for reading blobs
 
 
 def _checks_for(partials: Mapping[str, str]) -> PromptChecks:
@@ -193,21 +187,19 @@ def _checks_for(partials: Mapping[str, str]) -> PromptChecks:
     return checks
 
 
-def _repository(path: str) -> Any:
+def _repository(path: str) -> GitRepository:
     repo = _REPOS.get(path)
     if repo is None:
-        import pygit2
-
-        repo = _REPOS[path] = pygit2.Repository(path)
+        repo = _REPOS[path] = GitRepository(Path(path))
     return repo
 
 
 def _read_load_check(repo_path: str, blobs: list[BlobKey], partials: dict[str, str]) -> bytes:
-    odb = _repository(repo_path).odb
+    repo = _repository(repo_path)
     checks = _checks_for(partials)
     out = []
     for path, blob_id in blobs:
-        file = blob_file(path, odb, blob_id)
+        file = repo.read(TreeFile(path, blob_id))
         result = load_prompt(file)  # an oversize file too: its result is the problem
         out.append(_encode((file, result,
                             checks(result.prompt) if result.prompt is not None else None)))

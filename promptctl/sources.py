@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from promptctl.model import PROMPTS_DIR
 
@@ -27,15 +27,6 @@ class SourceFile:
     data: bytes  # empty unless kind == "file"
     kind: Kind = "file"
     size: int = 0
-
-
-def blob_file(rel: str, odb: Any, blob_id: Any) -> SourceFile:
-    """The ``SourceFile`` of a blob of a pygit2 object database: its bytes, or "oversize" past
-    the bound (known from the header, before reading)."""
-    _kind, size = odb.read_header(blob_id)
-    if size > MAX_FILE_BYTES:
-        return SourceFile(rel, b"", "oversize", size)
-    return SourceFile(rel, odb.read(blob_id)[1], "file", size)
 
 
 class Source(Protocol):

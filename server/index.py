@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,17 @@ from typing import Any
 from promptctl import config as config_module
 from promptctl import prefill
 from promptctl.config import Config
-from promptctl.errors import ConfigError, RepositoryError
+from promptctl.errors import ConfigError
+from promptctl.gitreader import GitRepository, TreeCache, TreeFile
+from promptctl.layout import classify
 from promptctl.library import Library
 from promptctl.loadcache import LoadCache, partials_key
-from promptctl.model import PROMPTS_DIR, Prompt, is_partial_path, prompt_id_for
+from promptctl.model import Prompt, prompt_id_for
 from promptctl.prefill import BlobKey, Cancelled, Prefill
 from promptctl.problems import Problem
 from promptctl.render import Renderer
 from promptctl.search import Hit, SearchIndex
-from promptctl.sources import SourceFile, blob_file
+from promptctl.sources import FileList, SourceFile
 from server.auth import Role, may_see
 from server.cache import Lru
 from server.store import IndexStore
@@ -137,23 +139,6 @@ def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:
     return {"consumer": view(consumer_ids, 0), "all": view(ids, 1)}
 
 
-_TreeFile = tuple[SourceFile, str | None]  # a file and its blob id (None: not a blob read)
-
-
-class _Walked:
-    """A source over files already read (``Library.load`` takes any source)."""
-
-    def __init__(self, files: list[SourceFile], name: str) -> None:
-        self._files = files
-        self._name = name
-
-    def files(self) -> Iterator[SourceFile]:
-        return iter(self._files)
-
-    def describe(self) -> str:
-        return self._name
-
-
 class IndexBuilder:
     """Builds indexes of one repository and ref; one builder per server, used by one thread."""
 
@@ -168,7 +153,7 @@ class IndexBuilder:
         self.workers = prefill.worker_count() if workers is None else workers
         self.parallel_min = parallel_min
         self._load_cache = LoadCache()
-        self._trees: dict[tuple[str, str], list[_TreeFile]] = {}
+        self._trees = TreeCache()
         self._renderers: dict[tuple[str, int, float], Renderer] = {}
         self._lock = threading.Lock()
         self._blobs: dict[tuple[str, str], SourceFile] = {}  # (path, blob id) of the last build
@@ -186,25 +171,17 @@ class IndexBuilder:
         self._search_unmerged = False  # a first build's search rows, still to merge
         self._cancel = threading.Event()
 
+    def git(self) -> GitRepository:
+        """The repository, opened afresh: a reload sees objects and refs written since."""
+        return GitRepository(self.repo_path)
+
     def open(self) -> Any:
-        import pygit2
+        """The pygit2 repository (the version resolver reads blobs from it)."""
+        return self.git().repo
 
-        try:
-            return pygit2.Repository(str(self.repo_path))
-        except (pygit2.GitError, KeyError, OSError) as exc:
-            raise RepositoryError(f"{self.repo_path} is not a readable Git repository ({exc}); "
-                                  "check that the path exists and is a clone") from None
-
-    def head(self, repo: Any | None = None) -> str:
+    def head(self, git: GitRepository | None = None) -> str:
         """The commit the ref names now; ``RepositoryError`` when it cannot be read."""
-        import pygit2
-
-        repo = repo if repo is not None else self.open()
-        try:
-            return str(repo.revparse_single(self.ref).peel(pygit2.Commit).id)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError, OSError):
-            raise RepositoryError(f"{self.ref!r} names no commit in {self.repo_path}; pass an "
-                                  "existing branch with --ref (or fetch it)") from None
+        return (git if git is not None else self.git()).commit_id(self.ref)
 
     def open_store(self, root: Path) -> None:
         """Keep the index in the cache directory ``root`` between runs (see ``server.store``);
@@ -218,9 +195,9 @@ class IndexBuilder:
         stack and binds its port: the workers of a large first build are forked while the
         process still runs one thread, and read and load the prompts meanwhile. The first
         ``build`` collects their work."""
-        repo = self.open()
-        commit_id = self.head(repo)
-        blobs = _tree_blobs(repo, repo[commit_id].tree)
+        git = self.git()
+        commit_id = self.head(git)
+        blobs = _tree_blobs(git, commit_id)
         self._head_blobs = (commit_id, blobs)  # the first build's, unless the ref moves
         if len(blobs) >= self.parallel_min:
             gc.disable()  # as during the first build itself (see ``build``), which resumes it
@@ -230,13 +207,12 @@ class IndexBuilder:
             self.open_store(cache_dir)
         self._restore()
         if pool is not None:
-            self._fill = self._start_fill(pool, repo, blobs)
+            self._fill = self._start_fill(pool, git, blobs)
 
     def build(self, previous: Index | None = None) -> Index:
         started = time.perf_counter()
-        repo = self.open()
-        commit_id = self.head(repo)
-        commit = repo[commit_id]
+        git = self.git()
+        commit_id = self.head(git)
         first = not self._started
         self._started = True
         blobs: list[BlobKey] = []
@@ -245,7 +221,7 @@ class IndexBuilder:
             if walked is not None and walked[0] == commit_id:
                 blobs = walked[1]
             else:
-                blobs = _tree_blobs(repo, commit.tree)
+                blobs = _tree_blobs(git, commit_id)
         large_first = len(blobs) >= self.parallel_min
         if large_first:
             # The first build of a large library creates millions of objects that live as long
@@ -255,14 +231,14 @@ class IndexBuilder:
             # frees each of them when a reload replaces it.
             gc.disable()
         try:
-            return self._build(started, repo, commit_id, commit, previous, first,
+            return self._build(started, git, commit_id, previous, first,
                                blobs if large_first else [])
         finally:
             if large_first:
                 gc.freeze()
                 gc.enable()
 
-    def _build(self, started: float, repo: Any, commit_id: str, commit: Any,
+    def _build(self, started: float, git: GitRepository, commit_id: str,
                previous: Index | None, first: bool, blobs: list[BlobKey]) -> Index:
         if first:
             self._restore()
@@ -271,12 +247,12 @@ class IndexBuilder:
         fill, self._fill = self._fill, None
         if fill is None and blobs:
             pool = self._pool_for(len(blobs))
-            fill = self._start_fill(pool, repo, blobs) if pool is not None else None
+            fill = self._start_fill(pool, git, blobs) if pool is not None else None
         if fill is not None:
             self._collect(fill, previous)
-        files = self._walk_commit(repo, commit.tree)
-        config = _config(repo, commit.tree)
-        library = Library.load(_Walked(files, f"{self.ref} ({commit_id[:12]})"), config,
+        files = self._walk_commit(git, commit_id)
+        config = _config(git, commit_id)
+        library = Library.load(FileList(files, f"{self.ref} ({commit_id[:12]})"), config,
                                cache=self._load_cache)
         renderer = self._renderer(library)
         errors_by_path: dict[str, list[Problem]] = {}
@@ -326,15 +302,16 @@ class IndexBuilder:
             _workers_failed("cannot start worker processes", exc)
             return None
 
-    def _start_fill(self, pool: Prefill, repo: Any, blobs: list[BlobKey]) -> Prefill | None:
+    def _start_fill(self, pool: Prefill, git: GitRepository,
+                    blobs: list[BlobKey]) -> Prefill | None:
         """Hand the workers the prompt files of ``blobs``, with the partials read here."""
         if not self._load_cache.empty:  # a kept index was restored: little is left to load
             pool.close()
             return None
         partials = []
         for path, blob_id in blobs:
-            if is_partial_path(path):
-                file = blob_file(path, repo.odb, blob_id)
+            if classify(path) == "partial":
+                file = git.read(TreeFile(path, blob_id))
                 self._blobs[(path, blob_id)] = file
                 partials.append(file)
         try:
@@ -460,11 +437,10 @@ class IndexBuilder:
 
     def partials_at(self, commit_id: str) -> Renderer:
         """The renderer of the partials of another commit (rendering an old version)."""
-        repo = self.open()
-        commit = repo[commit_id]
-        files = self._walk_commit(repo, commit.tree, keep=False)
-        partials = [f for f in files if is_partial_path(f.path)]
-        library = Library.load(_Walked(partials, commit_id), _config(repo, commit.tree))
+        git = self.git()
+        partials = [git.read(f) for f in git.tree_files(commit_id)
+                    if classify(f.path) == "partial"]
+        library = Library.load(FileList(partials, commit_id), _config(git, commit_id))
         return self._renderer(library)
 
     def _renderer(self, library: Library) -> Renderer:
@@ -481,60 +457,24 @@ class IndexBuilder:
 
     # --- reading the tree -------------------------------------------------------------------
 
-    def _walk_commit(self, repo: Any, tree: Any, *, keep: bool = True) -> list[SourceFile]:
-        import pygit2
-
-        if PROMPTS_DIR not in tree:
-            return []
-        top = tree[PROMPTS_DIR]
-        if top.filemode == pygit2.enums.FileMode.LINK:
-            return [SourceFile(PROMPTS_DIR, b"", "symlink")]
-        if not isinstance(top, pygit2.Tree):
-            return []
-        fresh: dict[tuple[str, str], list[_TreeFile]] = {}
+    def _walk_commit(self, git: GitRepository, commit_id: str) -> list[SourceFile]:
+        """The commit's files under prompts/: subtrees unchanged since the last build are not
+        walked again, and blobs it read are not read again (the same bytes objects, which the
+        load cache knows)."""
         blobs: dict[tuple[str, str], SourceFile] = {}
-        walked = self._walk(repo, PROMPTS_DIR, top, fresh, blobs)
-        if keep:  # only the subtrees and blobs of the latest build are kept
-            self._trees = fresh
-            self._blobs = blobs
-        return [file for file, _blob in walked]
-
-    def _walk(self, repo: Any, prefix: str, tree: Any,
-              fresh: dict[tuple[str, str], list[_TreeFile]],
-              blobs: dict[tuple[str, str], SourceFile]) -> list[_TreeFile]:
-        """The files under ``tree``, each with its blob id; an unchanged subtree (same tree id)
-        and an unchanged blob in a changed subtree are reused from the last build, not read."""
-        import pygit2
-
-        key = (prefix, str(tree.id))
-        found = self._trees.get(key)
-        if found is None:
-            found = fresh.get(key)
-        if found is not None:
-            fresh[key] = found
-            for file, blob_id in found:
-                if blob_id is not None:
-                    blobs[(file.path, blob_id)] = file
-            return found
-        walked: list[_TreeFile] = []
-        for entry in sorted(tree, key=lambda e: e.name or ""):
-            rel = f"{prefix}/{entry.name}"
-            mode = entry.filemode
-            if mode == pygit2.enums.FileMode.TREE:
-                walked.extend(self._walk(repo, rel, repo[entry.id], fresh, blobs))
-            elif mode == pygit2.enums.FileMode.LINK:
-                walked.append((SourceFile(rel, b"", "symlink"), None))
-            elif mode in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
-                blob_key = (rel, str(entry.id))
-                known = self._blobs.get(blob_key)
-                if known is None:
-                    known = blob_file(rel, repo.odb, entry.id)
-                blobs[blob_key] = known
-                walked.append((known, blob_key[1]))
-            else:
-                walked.append((SourceFile(rel, b"", "special"), None))
-        fresh[key] = walked
-        return walked
+        files = []
+        for entry in git.tree_files(commit_id, cache=self._trees):
+            if entry.blob is None:
+                files.append(git.read(entry))
+                continue
+            key = (entry.path, entry.blob)
+            known = self._blobs.get(key)
+            if known is None:
+                known = git.read(entry)
+            blobs[key] = known
+            files.append(known)
+        self._blobs = blobs  # only the blobs of the latest build are kept
+        return files
 
 
 def _workers_failed(what: str, exc: Exception) -> None:
@@ -543,31 +483,14 @@ def _workers_failed(what: str, exc: Exception) -> None:
     log.warning("%s (%s: %s); loading in the server process", what, type(exc).__name__, exc)
 
 
-def _tree_blobs(repo: Any, tree: Any) -> list[BlobKey]:
+def _tree_blobs(git: GitRepository, commit_id: str) -> list[BlobKey]:
     """(path, blob id) of the regular files under prompts/, from tree objects alone."""
-    import pygit2
-
-    if PROMPTS_DIR not in tree or not isinstance(tree[PROMPTS_DIR], pygit2.Tree):
-        return []
-    found: list[BlobKey] = []
-    stack = [(PROMPTS_DIR, repo[tree[PROMPTS_DIR].id])]
-    blob_modes = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
-    while stack:
-        prefix, subtree = stack.pop()
-        for entry in subtree:
-            if entry.filemode == pygit2.enums.FileMode.TREE:
-                stack.append((f"{prefix}/{entry.name}", repo[entry.id]))
-            elif entry.filemode in blob_modes:
-                found.append((f"{prefix}/{entry.name}", str(entry.id)))
-    return found
+    return [(f.path, f.blob) for f in git.tree_files(commit_id) if f.blob is not None]
 
 
-def _config(repo: Any, tree: Any) -> Config:
+def _config(git: GitRepository, commit_id: str) -> Config:
     """``promptctl.yaml`` of the commit; a broken one is a failed build (the old index stays)."""
-    if config_module.CONFIG_FILE not in tree:
-        return Config()
-    data = bytes(repo[tree[config_module.CONFIG_FILE].id].data)
     try:
-        return config_module.parse(data)
+        return config_module.parse(git.read_file(commit_id, config_module.CONFIG_FILE))
     except ConfigError as exc:
         raise ConfigError(f"{exc}; the server keeps the previous index until it is fixed") from None
