@@ -83,10 +83,6 @@ class Analysis:
     looped: set[str] = field(default_factory=set)  # inputs iterated by {% for %}
     missing_partials: list[str] = field(default_factory=list)
 
-    @property
-    def plain(self) -> bool:
-        """Text and ``{{ name }}`` only."""
-        return self.nodes is not None and all(isinstance(n, Text | Var) for n in self.nodes)
 
 
 def analyse(source: str, partials: Mapping[str, str] | None) -> Analysis:
@@ -101,12 +97,6 @@ def analyse(source: str, partials: Mapping[str, str] | None) -> Analysis:
     tree = converter.body(ast.body, frozenset(), 0)
     analysis.nodes = tuple(_merge(tree)) if not analysis.reasons else None
     return analysis
-
-
-def plain_parts(analysis: Analysis) -> list[Text | Var]:
-    """The parts of a plain template (``analysis.plain`` must hold)."""
-    assert analysis.nodes is not None
-    return [n for n in analysis.nodes if isinstance(n, Text | Var)]
 
 
 class _Converter:
