@@ -104,12 +104,21 @@ def read_prompty(path: str, text: str) -> Draft:
     elif isinstance(model, dict):
         if isinstance(model.get("id"), str):
             draft.model["name"] = model["id"]
-        options = model.get("options") if isinstance(model.get("options"), dict) else {}
-        assert isinstance(options, dict)
-        for theirs, ours in (("temperature", "temperature"), ("maxOutputTokens", "max_tokens"),
-                             ("topP", "top_p")):
-            if isinstance(options.get(theirs), int | float):
-                draft.model[ours] = options[theirs]
+        configuration = model.get("configuration")
+        if "name" not in draft.model and isinstance(configuration, dict):
+            for key in ("name", "azure_deployment"):  # Prompty 1's model.configuration
+                if isinstance(configuration.get(key), str):
+                    draft.model["name"] = configuration[key]
+                    break
+        for key in ("options", "parameters"):  # Prompty 2 and Prompty 1
+            options = model.get(key)
+            if not isinstance(options, dict):
+                continue
+            for theirs, ours in (("temperature", "temperature"), ("maxOutputTokens", "max_tokens"),
+                                 ("max_tokens", "max_tokens"), ("topP", "top_p"),
+                                 ("top_p", "top_p")):
+                if isinstance(options.get(theirs), int | float):
+                    draft.model[ours] = options[theirs]
     fmt = data.get("template")
     kind = fmt.get("format") if isinstance(fmt, dict) else fmt
     kind = kind.get("kind") if isinstance(kind, dict) else kind
@@ -123,8 +132,8 @@ def read_prompty(path: str, text: str) -> Draft:
     for input_key, spec in entries:
         if not isinstance(input_key, str) or not isinstance(spec, dict):
             continue
-        declared: dict[str, Any] = {"type": _PROMPTY_KINDS.get(str(spec.get("kind")),
-                                                               "string")}
+        kind_of = spec.get("kind", spec.get("type"))  # Prompty 2 says kind, Prompty 1 type
+        declared: dict[str, Any] = {"type": _PROMPTY_KINDS.get(str(kind_of), "string")}
         if isinstance(spec.get("description"), str):
             declared["description"] = spec["description"]
         if "default" in spec and spec["default"] is not None:

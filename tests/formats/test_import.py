@@ -180,3 +180,39 @@ def test_a_file_that_cannot_be_imported_says_where_and_why(fmt: str, path: str, 
         import_file(path, data, fmt, owners=OWNERS)
     assert expected in str(caught.value)
     assert str(caught.value).startswith(path)
+
+
+def test_a_prompty_1_file_keeps_its_model_parameters_and_typed_inputs(tmp_path: Path) -> None:
+    prompt, library, _imported = load(tmp_path, "chat.prompty", """\
+        ---
+        name: Basic Chat
+        description: A basic prompt that uses the chat API
+        model:
+          api: chat
+          configuration:
+            type: azure_openai
+            azure_deployment: gpt-4o
+          parameters:
+            max_tokens: 128
+            temperature: 0.2
+        inputs:
+          question:
+            type: string
+            description: What to ask
+          turns:
+            type: integer
+            default: 3
+        sample:
+          question: Who is the greatest?
+        ---
+        system:
+        You answer in {{ turns }} sentences at most.
+
+        user:
+        {{ question }}
+        """, "prompty")
+    assert prompt.model == {"name": "gpt-4o", "max_tokens": 128, "temperature": 0.2}
+    assert prompt.inputs["turns"] == {"type": "integer", "default": 3}
+    assert prompt.meta["x-prompty"] == {"sample": {"question": "Who is the greatest?"}}
+    assert render(library, prompt, question="Why?") == (
+        "You answer in 3 sentences at most.\n\nWhy?")
