@@ -288,7 +288,7 @@ class ApiCatalogue:
         found = self._details.get(key)
         if found is None:
             found = self._call("GET", f"/api/v1/prompts/{prompt_id}",
-                               params={"version": version}, headers={"X-Client-Type": "other"})
+                               params={"version": version})
             if found is None:
                 return None
             if len(self._details) > 4096:
@@ -297,6 +297,10 @@ class ApiCatalogue:
         return found
 
     def page(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the list API; the inputs (MCP arguments) are in each prompt's detail,
+        read once per version and kept (several at a time)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         params: dict[str, Any] = {"limit": min(limit, 200)}
         if cursor:
             params["cursor"] = cursor
@@ -305,9 +309,10 @@ class ApiCatalogue:
         body = self._call("GET", "/api/v1/prompts", params=params)
         if body is None:
             raise BadCursor("invalid cursor: pass the nextCursor of the previous page unchanged")
-        details = [d for d in (self._detail(s["id"], s["version"]) for s in body["items"])
-                   if d is not None]
-        return details, body.get("next_cursor")
+        items = body["items"]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            details = list(pool.map(lambda s: self._detail(s["id"], s["version"]), items))
+        return [d for d in details if d is not None], body.get("next_cursor")
 
     def ids(self, prefix: str, limit: int) -> list[str]:
         params: dict[str, Any] = {"limit": min(limit, 100)}
