@@ -7,6 +7,7 @@ import re
 from pathlib import PurePath
 from typing import Any
 
+from promptctl.formats import handlebars
 from promptctl.formats.common import load_front_matter
 from promptctl.formats.importing import (
     INPUT_NAME,
@@ -14,6 +15,7 @@ from promptctl.formats.importing import (
     first_sentence,
     input_name,
     kept,
+    literal,
     recorded_id,
     slug,
     split_vars,
@@ -189,9 +191,6 @@ def _declare_used(draft: Draft) -> None:
                                                      "source)."}
 
 
-_HANDLEBARS = re.compile(r"(\\?)\{\{(\{?)\s*([^{}]*?)\s*\}?\}\}")
-
-
 def read_dotprompt(path: str, text: str) -> Draft:
     data, body, _line = load_front_matter(text)
     name = text_field(data, "name") or PurePath(path).stem
@@ -215,56 +214,17 @@ def read_dotprompt(path: str, text: str) -> Draft:
     rest = [k for k in data if k not in ("name", "description", "metadata", "model", "config",
                                          "input")]
     kept(draft, "x-dotprompt", data, rest)
-    draft.messages = _handlebars_messages(body)
+    draft.messages = handlebars.to_jinja(body, literal)
     for _role, source in draft.messages:
-        for used in re.findall(r"\{\{ ([a-z_][a-z0-9_]*) \}\}", source):
-            draft.inputs.setdefault(used, {"type": "string",
-                                           "description": f"Value for {used}."})
+        for iterated in re.findall(r"\{% for \w+ in (\w+) %\}", source):
+            spec = draft.inputs.setdefault(iterated, {"type": "array",
+                                                      "description": f"Value for {iterated}."})
+            if not spec.get("required") and "default" not in spec:
+                spec["default"] = []  # #each of a missing list renders its else, as [] does
+    _declare_used(draft)
     if not draft.description:
         draft.description = first_sentence(draft.messages[-1][1])
     return draft
-
-
-def _handlebars_messages(body: str) -> list[tuple[str, str]]:
-    """Text, ``{{name}}``, ``{{role "x"}}``, comments and ``\\{{`` only: a block helper
-    (``{{#if}}``, ``{{#each}}``) is refused, naming it, rather than imported as text."""
-    messages: list[tuple[str, str]] = []
-    role = "user"
-    pieces: list[str | tuple[str]] = []
-    position = 0
-
-    def flush() -> None:
-        source = template(pieces).strip("\n")
-        if source.strip():
-            messages.append((role, source))
-
-    for match in _HANDLEBARS.finditer(body):
-        text = body[position:match.start()]
-        position = match.end()
-        if match[1]:  # \{{ ... }}: literal
-            pieces.append(text + match[0][1:])
-            continue
-        pieces.append(text)
-        inner = match[3]
-        line = body.count("\n", 0, match.start()) + 1
-        if inner.startswith("!"):
-            continue
-        role_tag = re.fullmatch(r"role\s+[\"'](system|user|model|assistant)[\"']", inner)
-        if role_tag:
-            flush()
-            pieces = []
-            role = "assistant" if role_tag[1] == "model" else role_tag[1]
-            continue
-        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", inner):
-            pieces.append((inner if INPUT_NAME.fullmatch(inner) else slug(inner).replace(
-                "-", "_"),))
-            continue
-        raise ValueError(f"body line {line}: {{{{{inner}}}}} is Handlebars logic or a helper; "
-                         "only text, {{name}} and {{role}} are imported (rewrite it as Jinja2 "
-                         "by hand)")
-    pieces.append(body[position:])
-    flush()
-    return messages
 
 
 _PICO = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\?)?(?:\((\w+)\))?")

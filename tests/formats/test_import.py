@@ -169,7 +169,9 @@ def test_exported_skill_prompty_and_dotprompt_come_back_with_their_id(tmp_path: 
     ("github-models", "a.prompt.yml", "name: x\n", "no `messages` list"),
     ("github-models", "a.prompt.yml", "messages:\n  - role: robot\n    content: hi\n",
      "messages[0]"),
-    ("dotprompt", "a.prompt", "{{#if x}}yes{{/if}}\n", "Handlebars logic"),
+    ("dotprompt", "a.prompt", "{{#if x}}yes\n", "is never closed"),
+    ("dotprompt", "a.prompt", "{{> header}}\nHi\n", "not a name that can be imported"),
+    ("dotprompt", "a.prompt", "{{json data}}\n", "not a name that can be imported"),
     ("prompty", "a.prompty", "---\ntemplate: mustache\n---\nuser:\nHi\n", "only jinja2"),
     ("skills", "s/SKILL.md", b"\xff\xfe".decode("latin-1"), "not UTF-8"),
 ])
@@ -216,3 +218,77 @@ def test_a_prompty_1_file_keeps_its_model_parameters_and_typed_inputs(tmp_path: 
     assert prompt.meta["x-prompty"] == {"sample": {"question": "Who is the greatest?"}}
     assert render(library, prompt, question="Why?") == (
         "You answer in 3 sentences at most.\n\nWhy?")
+
+
+STORY = """\
+---
+model: googleai/gemini-2.0-flash
+input:
+  schema:
+    topic: string, what the story is about
+    style?(enum): [short, long]
+    beats?(array): string
+---
+{{role "system"}}
+You tell stories.
+{{role "user"}}
+Tell a story about {{topic}}.
+{{#ifEquals style "long"}}
+Make it long.
+{{else}}
+Keep it short.
+{{/ifEquals}}
+{{#each beats as |beat|}}
+  {{@index}}. {{beat}}
+{{else}}
+  (no beats)
+{{/each}}
+{{#unless style}}Any style.{{/unless}}
+{{~! a comment ~}}
+Literal \\{{ braces }} and {{{topic}}}.
+"""
+
+
+@pytest.mark.parametrize("values", [
+    {"topic": "a fox", "style": "long", "beats": ["start", "end"]},
+    {"topic": "a <b>", "style": "short", "beats": []},
+    {"topic": "x"},
+])
+def test_dotprompt_logic_reads_as_dotprompt_renders_it(tmp_path: Path,
+                                                       values: dict[str, Any]) -> None:
+    """Handlebars blocks, standalone lines, ~, comments and escapes, against dotpromptz."""
+    import asyncio
+
+    from dotpromptz import Dotprompt
+    from dotpromptz.typing import DataArgument
+
+    prompt, library, _imported = load(tmp_path, "story.prompt", STORY, "dotprompt")
+    assert prompt.inputs["topic"] == {"type": "string", "description": "what the story is about",
+                                      "required": True}
+    assert prompt.inputs["style"] == {"type": "string", "enum": ["short", "long"]}
+    assert prompt.inputs["beats"] == {"type": "array", "default": []}
+    resolved = inputs_module.resolve(prompt, values)
+    ours = [(m.role, m.content) for m in library.renderer.render(prompt, resolved).messages]
+    theirs: Any = asyncio.run(Dotprompt().render(STORY, DataArgument(input=dict(values))))
+    assert ours == [(m.role.value, "".join(getattr(p, "text", "") or "" for p in m.content)
+                     .strip()) for m in theirs.messages]
+
+
+def test_every_translated_dotprompt_of_this_repository_imports_to_the_same_renders(
+        tmp_path: Path) -> None:
+    source = Library.from_work_tree(Path(__file__).resolve().parents[2])
+    checked = 0
+    for original in source.prompts.values():
+        result = export_prompt(original, "dotprompt", renderer=source.renderer)
+        if result.problem:
+            continue
+        (name, data), = result.files.items()
+        prompt, library, _imported = load(tmp_path / original.collection, name, data.decode(),
+                                          "dotprompt")
+        assert prompt.id == original.id
+        for test in original.tests:
+            values = inputs_module.resolve(original, test.get("inputs") or {})
+            assert library.renderer.render(prompt, values) == source.renderer.render(
+                original, values), (original.id, test["name"])
+            checked += 1
+    assert checked >= 8
