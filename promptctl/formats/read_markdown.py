@@ -3,6 +3,7 @@ and fabric patterns (see ``importing`` for what every reader keeps and reports).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import PurePath
 from typing import Any
@@ -139,8 +140,53 @@ def read_skill(path: str, text: str) -> Draft:
     draft = Draft(slug(name), title_from(heading[1] if heading else name),
                   text_field(data, "description") or first_sentence(body), [])
     metadata = data.get("metadata")
+    ours = {"prompt-id", "prompt-version"}
     if isinstance(metadata, dict):
         draft.prompt_id = recorded_id(metadata)
+        if set(metadata) <= ours:
+            data = {k: v for k, v in data.items() if k != "metadata"}
     kept(draft, "x-skill", data, [k for k in data if k not in ("name", "description")])
+    if draft.prompt_id and _read_our_skill(draft, body):
+        return draft
     draft.messages = [("user", literal(body.strip("\n")))]
     return draft
+
+
+# The layout skills.py writes: inputs as bullets, then the prompt in fences.
+_BULLET = re.compile(r"^- `([a-z_][a-z0-9_]*)` \(([^)]*)\)(?:: (.*))?$", re.MULTILINE)
+_PLAIN = re.compile(r"Put each input's value where `\{\{ name \}\}` stands in the prompt below, "
+                    r"then follow the prompt\.\n\n(`{3,})text\n(.*)\n\1\n?\Z", re.DOTALL)
+_EMBEDDED = re.compile(r"(System|User|Assistant) message:\n\n(`{3,})jinja\n(.*?)\n\2(?:\n|\Z)",
+                       re.DOTALL)
+
+
+def _read_our_skill(draft: Draft, body: str) -> bool:
+    """A skill promptctl exported: its inputs and templates back, where the layout is ours."""
+    plain = _PLAIN.search(body)
+    embedded = _EMBEDDED.findall(body) if plain is None else []
+    if plain is None and not (embedded and "is a Jinja2 template" in body):
+        return False
+    marker = "\n\nPut each" if plain else "\n\nThe prompt below is a Jinja2 template"
+    for name, facts, description in _BULLET.findall(body.split(marker, 1)[0]):
+        spec: dict[str, Any] = {}
+        parts = [p.strip() for p in facts.split(";")]
+        spec["type"] = parts[0] if parts[0] in ("string", "integer", "number", "boolean",
+                                                "array", "object") else "string"
+        for part in parts[1:]:
+            if part.startswith("one of "):
+                spec["enum"] = re.findall(r"`([^`]*)`", part)
+            elif part == "required":
+                spec["required"] = True
+            elif part.startswith("default `") and part.endswith("`"):
+                try:
+                    spec["default"] = json.loads(part[len("default `"):-1])
+                except ValueError:
+                    return False
+        if description:
+            spec["description"] = description
+        draft.inputs[name] = spec
+    if plain is not None:
+        draft.messages = [("user", plain[2])]
+    else:
+        draft.messages = [(role.lower(), source) for role, _ticks, source in embedded]
+    return True

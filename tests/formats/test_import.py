@@ -292,3 +292,28 @@ def test_every_translated_dotprompt_of_this_repository_imports_to_the_same_rende
                 original, values), (original.id, test["name"])
             checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize("unfaithful", ["skip", "embed"])
+def test_a_skill_promptctl_wrote_comes_back_with_its_inputs_and_template(
+        tmp_path: Path, unfaithful: str) -> None:
+    source = Library.from_work_tree(Path(__file__).resolve().parents[2])
+    checked = 0
+    for original in source.prompts.values():
+        result = export_prompt(original, "skills", renderer=source.renderer,
+                               unfaithful=unfaithful)  # type: ignore[arg-type]
+        if not result.files or (unfaithful == "embed") != result.embedded:
+            continue
+        (name, data), = result.files.items()
+        prompt, library, imported = load(tmp_path / unfaithful / original.collection, name,
+                                         data.decode(), "skills")
+        assert prompt.id == original.id
+        assert imported.dropped == ()
+        assert {n: s.get("default") for n, s in prompt.inputs.items()} == {
+            n: s.get("default") for n, s in original.inputs.items()}
+        for test in original.tests:
+            values = inputs_module.resolve(original, test.get("inputs") or {})
+            assert library.renderer.render(prompt, values).text == source.renderer.render(
+                original, values).text, (original.id, test["name"])
+            checked += 1
+    assert checked >= 2
