@@ -98,15 +98,7 @@ def _local(repo: Path | None, ref: str | None, experimental: bool) -> Any:
 
     root = resolve_root(repo)
     if ref is not None:
-        from promptctl.sources import GitTreeSource
-
-        GitTreeSource(root, ref)  # an unknown ref is refused now, with its message
-
-        def stamp() -> str:
-            return GitTreeSource(root, ref).commit_id
-    else:
-        def stamp() -> str:
-            return _tree_stamp(root)
+        return _indexed(root, ref, experimental)
 
     def load(now: str) -> Any:
         from promptctl.library import Library
@@ -114,14 +106,62 @@ def _local(repo: Path | None, ref: str | None, experimental: bool) -> Any:
         from server.auth import Role, may_see
 
         role: Role = "contributor" if experimental else "consumer"
-        library = Library.from_commit(root, now) if ref is not None \
-            else Library.from_work_tree(root)
         return LibraryCatalogue(
-            library, lambda p: may_see(role, p) and on_channel(p.channel, experimental),
-            commit=now if ref is not None else None, stamp=now, root=root,
-            git_ref=ref or "HEAD")
+            Library.from_work_tree(root),
+            lambda p: may_see(role, p) and on_channel(p.channel, experimental),
+            commit=None, stamp=now, root=root)
 
-    return Holder(stamp=stamp, load=load)
+    return Holder(stamp=lambda: _tree_stamp(root), load=load)
+
+
+def _indexed(root: Path, ref: str, experimental: bool) -> Any:
+    """A branch is served by the read API's own index of it, kept on disk between runs (the
+    directory ``promptctl serve`` keeps for the same repository and ref), so that a large
+    library is listed quickly; the index follows the branch's new commits."""
+    from promptctl.cli.serving import _default_index_cache
+    from promptctl.mcp.stdio import Holder
+    from promptctl.sources import GitTreeSource
+
+    GitTreeSource(root, ref)  # an unknown ref is refused now, with its message
+    state: Any = None
+    views: Any = None
+    caller: Any = None
+
+    def stamp() -> str:
+        nonlocal state, views, caller
+        if state is None:
+            from server.auth import Caller
+            from server.mcp import Views
+            from server.settings import Settings
+            from server.state import ServerState
+
+            settings = Settings(repo=root, ref=ref, poll_seconds=1.0,
+                                index_cache=_default_index_cache(root, ref))
+            state = ServerState.build(settings)
+            state.start()
+            views = Views()
+            caller = Caller("local", "contributor" if experimental else "consumer", None)
+            state.reloader.request_refresh().result(timeout=600)
+        index = state.index
+        if index is None:
+            from promptctl.errors import RepositoryError
+
+            raise RepositoryError(f"{ref} of {root} could not be indexed: "
+                                  f"{state.reloader.repo_error or state.reloader.reload_error}")
+        return str(index.commit)
+
+    def load(_now: str) -> Any:
+        from server.mcp import IndexCatalogue
+
+        index = state.index
+        return IndexCatalogue(state, index, caller, experimental, None,
+                              views.ids(index, caller, experimental))
+
+    def close() -> None:
+        if state is not None:
+            state.stop()
+
+    return Holder(stamp=stamp, load=load, close=close)
 
 
 def _tree_stamp(root: Path) -> str:

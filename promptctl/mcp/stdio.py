@@ -37,6 +37,7 @@ class Holder:
 
     stamp: Callable[[], str]
     load: Callable[[str], Any]  # stamp -> Catalogue
+    close: Callable[[], None] = lambda: None  # the source's cleanup, once the session ended
     current: Any = None
     loaded: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,16 +66,20 @@ def serve(holder: Holder, *, poll_seconds: float) -> None:
     loaded = _Loaded()
     worker = threading.Thread(target=_load, args=(holder, loaded), name="mcp-load", daemon=True)
     worker.start()
-    first = stdin.readline()
-    if not first:
-        return
-    answered = _answer_initialize(first, wire)
-    worker.join()
-    if loaded.error is not None:
-        raise loaded.error
-    import anyio
+    try:
+        first = stdin.readline()
+        if not first:
+            return
+        answered = _answer_initialize(first, wire)
+        worker.join()
+        if loaded.error is not None:
+            raise loaded.error
+        import anyio
 
-    anyio.run(_run, loaded.server, holder, first, answered, stdin, wire, poll_seconds)
+        anyio.run(_run, loaded.server, holder, first, answered, stdin, wire, poll_seconds)
+    finally:
+        worker.join()
+        holder.close()
 
 
 def _load(holder: Holder, loaded: _Loaded) -> None:

@@ -93,6 +93,7 @@ def test_stdio_on_a_branch_follows_its_commits(tmp_path: Path) -> None:
 
     async def scenario() -> tuple[set[str], set[str], set[str]]:
         async with stdio_session("--repo", str(repo), "--ref", "main", "--poll", "0.1",
+                                 env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
                                  notifications=notifications) as session:
             before = {p.name for p in await all_prompts(session)}
             write_files(repo, NEW)  # in the work tree only: not on main yet

@@ -77,9 +77,10 @@ def test_the_experimental_channel_is_an_explicit_opt_in(repo: Path) -> None:
     assert all(found[prompt_id] == "ok" for prompt_id in HIDDEN_FROM_CONSUMER)
 
 
-def test_a_branch_is_served_with_its_commit_and_versions(repo: Path) -> None:
+def test_a_branch_is_served_with_its_commit_and_versions(repo: Path, tmp_path: Path) -> None:
     async def scenario() -> list[types.CallToolResult]:
-        async with stdio_session("--repo", str(repo), "--ref", "main", "--poll", "0") as session:
+        async with stdio_session("--repo", str(repo), "--ref", "main", "--poll", "0",
+                                 env={"XDG_CACHE_HOME": str(tmp_path)}) as session:
             return [await session.call_tool("get_prompt", {"id": "demo/greet"}),
                     await session.call_tool("get_prompt", {"id": "demo/greet",
                                                            "version": "1"}),
@@ -94,6 +95,7 @@ def test_a_branch_is_served_with_its_commit_and_versions(repo: Path) -> None:
     assert missing.is_error
     assert isinstance(missing.content[0], types.TextContent)
     assert "demo/greet@2.0.0: no such version" in missing.content[0].text
+    assert list((tmp_path / "promptctl" / "index").iterdir())  # the index kept for next time
 
 
 @pytest.fixture
