@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from promptctl import __version__
-from server import errors, mcp
+from server import errors, mcp, web
 from server.index import IndexBuilder
 from server.middleware import RequestMiddleware
 from server.routes import admin, catalog, health, prompts, search, usage
@@ -40,8 +40,9 @@ def create_app(settings: Settings, builder: IndexBuilder | None = None) -> FastA
         finally:
             state.stop()
 
+    # /docs is served by server.web from local files (FastAPI's own loads Swagger UI from a CDN).
     app = FastAPI(title="Prompt Engine read API", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.server = state
     errors.install(app)
     app.add_middleware(RequestMiddleware, metrics=state.metrics,
@@ -49,4 +50,5 @@ def create_app(settings: Settings, builder: IndexBuilder | None = None) -> FastA
     for module in (prompts, search, catalog, usage, admin, health):
         app.include_router(module.router)
     endpoint = mcp.mount(app, state)
+    web.install(app)  # the web console at / and /docs; after the API, which it never shadows
     return app
