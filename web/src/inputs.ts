@@ -19,7 +19,7 @@ export interface Field {
 /** What the user has typed: text for most fields, a flag for a checkbox, picks for choices. */
 export type Raw = string | boolean | string[];
 
-const LONG_NAMES = /(text|code|diff|content|body|log|context|notes|document|source|transcript|message|details|draft|email|prompt|input)s?$/i;
+const LONG_NAMES = /(text|code|diff|content|body|log|context|notes|document|source|transcript|message|details|draft|email|prompt|input|report|results|question|summary|instructions|requirements|data)s?$/i;
 
 function jsonType(schema: Schema): string | undefined {
   const type = schema.type;

@@ -4,6 +4,7 @@ import { platform } from "../platform";
 
 export function SignInPage({ reason, onSignedIn }: { reason: string | null; onSignedIn: () => Promise<string | null> }) {
   const id = useId();
+  const [why] = useState(reason); // why the user is here; a refused key is said on the field
   const [key, setKey] = useState("");
   const [remember, setRemember] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -28,9 +29,9 @@ export function SignInPage({ reason, onSignedIn }: { reason: string | null; onSi
   return (
     <section aria-labelledby="signin-heading" className="signin">
       <h1 id="signin-heading">Sign in</h1>
-      {reason && (
+      {why && (
         <div className="notice" role="alert">
-          <p>The server asks for an API key: {reason}.</p>
+          <p>The server asks for an API key: {why}.</p>
         </div>
       )}
       <p>An admin creates keys with <code>promptctl keys add</code>; each key sees what its role allows.</p>
