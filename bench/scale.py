@@ -1,0 +1,469 @@
+"""Scale benchmark: start, restart, memory, disk, search, `check --base` and `history` at 1k, 10k
+and 100k prompts of distinct content.
+
+Each library is built from the public corpora with ``foundation.build_repository`` (no two prompt
+files alike), then written as a Git history with ``git fast-import``: one commit with every
+prompt, then ``--commits`` commits (default 5,000) that each edit one prompt and raise its version
+(every tenth one edits the prompt whose history is timed), and a ``pr`` branch that edits one
+prompt, as a pull request does.
+
+Figures, printed beside the goal of each, with the load average at the time:
+
+1. ``promptctl serve`` to ready with nothing kept, and its CPU seconds;
+2. a restart with the index kept (one commit newer than the first start's);
+3. the server's resident memory after the searches, and the index cache's size on disk beside
+   the prompt files' size;
+4. search p95 over HTTP, one client, 300 distinct queries (words drawn from the corpus, no query
+   sent twice), with the server's answer-cache hits reported apart;
+5. 16 clients sending distinct searches: searches per second;
+6. ``promptctl check --base main --head pr`` (one prompt changed), wall time and peak memory;
+7. ``promptctl history ID`` beside ``git log --first-parent --oneline -- PATH``.
+
+Run: ``python bench/scale.py [--sizes 1000,10000] [--commits 5000] [--json]``; 100,000 takes a
+while (``--sizes 100000``). Nothing is asserted: the figures are printed next to their goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+from foundation import (
+    DEFAULT_CORPORA,
+    _p95,
+    build_repository,
+    corpus_texts,
+    free_port,
+    log,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
+TRACKED_EVERY = 10  # every tenth commit edits the prompt whose history is timed
+QUERIES = 300
+RUNS = 3
+_VERSION_LINE = re.compile(r"^version: .*$", re.MULTILINE)
+_WORD = re.compile(r"[a-z]{4,12}")
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+# --- the library ------------------------------------------------------------------------------
+
+
+@dataclass
+class Library:
+    repo: Path
+    count: int
+    commits: int
+    tracked: str  # the id whose history is timed
+    tracked_path: str
+    changed: str  # the id the pr branch edits
+    prompt_bytes: int
+    words: list[str] = field(default_factory=list)
+
+
+def _edited(text: str, version: str, note: str) -> str:
+    return _VERSION_LINE.sub(f"version: {version}", text, count=1).rstrip("\n") + f"\n{note}\n"
+
+
+def build_library(corpora: Path, root: Path, count: int, commits: int) -> Library:
+    """``count`` distinct prompts and ``commits`` commits on main, plus a one-prompt ``pr``."""
+    texts, _skipped = corpus_texts(corpora)
+    files_dir = root / "files"
+    build_repository(files_dir, texts, count)
+    paths = sorted(p.relative_to(files_dir).as_posix()
+                   for p in (files_dir / "prompts").rglob("*.prompt.md"))
+    contents = {p: (files_dir / p).read_text(encoding="utf-8") for p in paths}
+    shutil.rmtree(files_dir)
+    repo = root / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    stream = _FastImport()
+    stream.commit("main", f"{count:,} prompts", {**contents,
+                                                  "promptctl.yaml": "approvals:\n  team: 1\n"})
+    tracked_path = paths[0]
+    patch: dict[str, int] = {}
+    for number in range(2, commits + 1):
+        path = tracked_path if number % TRACKED_EVERY == 0 else paths[(number * 7919) % count]
+        patch[path] = patch.get(path, 0) + 1
+        contents[path] = _edited(contents[path], f"1.0.{patch[path]}", f"Edit {number}.")
+        stream.commit("main", f"{path} 1.0.{patch[path]}", {path: contents[path]})
+    changed_path = paths[count // 2]
+    pr_text = _edited(contents[changed_path], f"1.0.{patch.get(changed_path, 0) + 1}",
+                      "Edited in a pull request.")
+    stream.commit("pr", "one prompt changed", {changed_path: pr_text}, parent="refs/heads/main")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream.data(), check=True)
+    # Packed as a clone has it: fast-import's pack chains each version onto the one before, and
+    # reading the newest versions then costs ten times what it costs in a repacked repository.
+    subprocess.run(["git", "repack", "-adfq", "--window=10"], cwd=repo, check=True)
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
+    words = sorted({w for text in list(contents.values())[:2000]
+                    for w in _WORD.findall(text.lower())})
+    return Library(repo, count, commits, _id(tracked_path), tracked_path, _id(changed_path),
+                   sum(len(t.encode()) for t in contents.values()), words)
+
+
+def _id(path: str) -> str:
+    return path.removeprefix("prompts/").removesuffix(".prompt.md")
+
+
+class _FastImport:
+    """A ``git fast-import`` stream: blobs inline, one commit per call."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.commits = 0
+
+    def commit(self, branch: str, message: str, files: dict[str, str],
+               parent: str | None = None) -> None:
+        self.commits += 1
+        when = EPOCH + self.commits * 60
+        data = message.encode()
+        self.parts.append(
+            f"commit refs/heads/{branch}\nmark :{self.commits}\n"
+            f"author Bench <bench@example.com> {when} +0000\n"
+            f"committer Bench <bench@example.com> {when} +0000\n"
+            f"data {len(data)}\n".encode() + data + b"\n")
+        if parent is not None:
+            self.parts.append(f"from {parent}\n".encode())
+        for path, text in files.items():
+            blob = text.encode()
+            self.parts.append(f"M 100644 inline {path}\ndata {len(blob)}\n".encode() + blob
+                              + b"\n")
+        self.parts.append(b"\n")
+
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+
+# --- governance: check and history ------------------------------------------------------------
+
+
+def _cli(repo: Path, *args: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, peak resident MiB of the promptctl process, the result)."""
+    command = [sys.executable, "-m", "promptctl", *args, "--repo", str(repo)]
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=repo)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(command, child.returncode,
+                                           out.read().decode("utf-8", "replace"),
+                                           err.read().decode("utf-8", "replace"))
+    return seconds, usage.ru_maxrss / 1024, done
+
+
+def governance(library: Library) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    repo = library.repo
+    samples, peak = [], 0.0
+    for _ in range(RUNS):
+        seconds, mib, done = _cli(repo, "check", "--base", "main", "--head", "pr", "--json")
+        if done.returncode != 0:
+            log(f"FINDING: check --base main --head pr exited {done.returncode}: "
+                f"{done.stdout[-500:]} {done.stderr[-500:]}")
+        samples.append(seconds)
+        peak = max(peak, mib)
+    figures["check_s"] = sorted(samples)[len(samples) // 2]
+    figures["check_peak_mib"] = peak
+    samples = []
+    for _ in range(RUNS):
+        seconds, _mib, done = _cli(repo, "history", library.tracked, "--json")
+        samples.append(seconds)
+    figures["history_versions"] = len(json.loads(done.stdout)) if done.returncode == 0 else None
+    figures["history_s"] = sorted(samples)[len(samples) // 2]
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(["git", "log", "--first-parent", "--oneline", "--",
+                        library.tracked_path], cwd=repo, capture_output=True, check=True)
+        samples.append(time.perf_counter() - start)
+    figures["git_log_s"] = sorted(samples)[len(samples) // 2]
+    return figures
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def _new_key(keys: Path, name: str, role: str) -> str:
+    """A key made the way an operator makes one: `promptctl keys add` prints it once."""
+    made = subprocess.run([sys.executable, "-m", "promptctl", "keys", "add", name, "--role", role,
+                           "--team", "bench", "--keys", str(keys)],
+                          capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    return made.stdout.strip()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _rss_mib(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _dir_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / (1024 * 1024)
+
+
+@contextmanager
+def _served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
+            token: str) -> Iterator[tuple[httpx.Client, float, float | None, int]]:
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
+                               "--port", str(port), "--keys", str(keys), "--poll", "0",
+                               "--rate-limit", "0", "--usage-db", str(work / "usage.sqlite3"),
+                               "--index-cache", str(cache)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"the server exited with {server.returncode}")
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            yield client, time.perf_counter() - started, _cpu_seconds(server.pid), server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def distinct_queries(words: list[str], count: int, seed: int) -> list[str]:
+    """``count`` queries, no two alike: one to three corpus words, the last one cut short in
+    about half of them (search-as-you-type)."""
+    rng = random.Random(seed)
+    found: list[str] = []
+    seen: set[str] = set()
+    while len(found) < count:
+        chosen = rng.sample(words, rng.choice((1, 1, 2, 2, 3)))
+        if rng.random() < 0.5:
+            chosen[-1] = chosen[-1][: max(2, len(chosen[-1]) - rng.randrange(1, 4))]
+        query = " ".join(chosen)
+        if query not in seen:
+            seen.add(query)
+            found.append(query)
+    return found
+
+
+async def _searches(url: str, token: str, queries: list[str], clients: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    pending = list(queries)
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        async def worker() -> None:
+            nonlocal errors
+            while pending:
+                query = pending.pop()
+                start = time.perf_counter()
+                response = await client.get("/api/v1/search", params={"q": query})
+                latencies.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return {"p95_ms": _p95(latencies), "per_second": len(latencies) / elapsed, "errors": errors}
+
+
+def server_figures(library: Library, work: Path) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    keys = work / "keys.yaml"
+    reader = _new_key(keys, "bench-reader", "consumer")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cache = work / "index-cache"
+    with _served(library.repo, port, keys, work, cache, reader) as (client, seconds, cpu, pid):
+        figures["start_s"], figures["start_cpu_s"] = seconds, cpu
+        figures["start_load"] = load_average()
+        ready = client.get("/readyz").json()
+        figures["prompts_served"] = ready.get("prompts")
+        for _ in range(600):  # the index cache is written after ready: let it finish
+            saved = (client.get("/readyz").json().get("index_cache") or {}).get("saved_commit")
+            if saved is not None:
+                break
+            time.sleep(0.1)
+        # Warm-up with queries that are not measured, then 300 distinct ones.
+        asyncio.run(_searches(url, reader, distinct_queries(library.words, 30, 1), 1))
+        one = asyncio.run(_searches(url, reader, distinct_queries(library.words, QUERIES, 2), 1))
+        figures["search_p95_ms"], figures["search_errors"] = one["p95_ms"], one["errors"]
+        figures["search_load"] = load_average()
+        many = asyncio.run(_searches(url, reader, distinct_queries(library.words, 1000, 3), 16))
+        figures["search_per_second_16"] = many["per_second"]
+        figures["rss_mib"] = _rss_mib(pid)
+    figures["cache_mib"] = _dir_mib(cache)
+    # A restart over what the first run kept, one commit newer.
+    subprocess.run(["git", "merge", "-q", "--ff-only", "pr"], cwd=library.repo, check=True,
+                   capture_output=True)
+    with _served(library.repo, port, keys, work, cache, reader) as (_c, seconds, _cpu, _pid):
+        figures["restart_s"] = seconds
+        figures["restart_load"] = load_average()
+    subprocess.run(["git", "reset", "-q", "--hard", "main@{1}"], cwd=library.repo, check=True,
+                   capture_output=True)
+    return figures
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def goals(count: int) -> dict[str, tuple[float, str]]:
+    """figure -> (goal, "<=" or ">=") for a library of ``count`` prompts."""
+    start_goal = 3.0 if count <= 10_000 else 15.0 * count / 100_000
+    search_goal = 5.0 if count <= 10_000 else 10.0
+    return {
+        "start_s": (start_goal, "<="),
+        "restart_s": (1.0, "<="),
+        "rss_mib": (150 + 2 * count / 1024, "<="),
+        "search_p95_ms": (search_goal, "<="),
+        "search_per_second_16": (1000.0, ">="),
+        "check_s": (1.0, "<="),
+    }
+
+
+LABELS = {
+    "start_s": "first start to ready, nothing kept (s)",
+    "start_cpu_s": "  CPU seconds of that start",
+    "restart_s": "restart with the index kept (s)",
+    "rss_mib": "server RSS (MiB)",
+    "cache_mib": "index cache on disk (MiB)",
+    "prompt_mib": "  prompt files (MiB)",
+    "search_p95_ms": "search p95, 300 distinct queries, one client (ms)",
+    "search_per_second_16": "16 clients, distinct searches (/s)",
+    "check_s": "check --base, one prompt changed (s)",
+    "check_peak_mib": "  its peak memory (MiB)",
+    "history_s": "history ID (s)",
+    "git_log_s": "  git log --first-parent -- path (s)",
+}
+
+
+def verdicts(count: int, figures: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, (goal, how) in goals(count).items():
+        value = figures.get(key)
+        if value is None:
+            continue
+        ok = value <= goal if how == "<=" else value >= goal
+        found[key] = f"{how} {goal:g}: {'met' if ok else 'NOT met'}"
+    if figures.get("cache_mib") is not None:
+        ok = figures["cache_mib"] < figures["prompt_mib"]
+        found["cache_mib"] = f"< prompt files: {'met' if ok else 'NOT met'}"
+    if figures.get("history_s") is not None and figures.get("git_log_s"):
+        ratio = figures["history_s"] / figures["git_log_s"]
+        found["history_s"] = f"<= 2x git log: {ratio:.1f}x, {'met' if ratio <= 2 else 'NOT met'}"
+    return found
+
+
+def print_table(results: dict[int, dict[str, Any]], stream: TextIO = sys.stdout) -> None:
+    sizes = sorted(results)
+    print(f"\nscale figures ({load_average()} now; each figure's own load is in the JSON)",
+          file=stream)
+    header = ["figure", *(f"{n:,}" for n in sizes), "goal"]
+    rows = [header]
+    for key, label in LABELS.items():
+        cells = [label]
+        for size in sizes:
+            value = results[size].get(key)
+            cells.append("-" if value is None else f"{value:,.2f}")
+        goal = "; ".join(f"{size:,}: {verdicts(size, results[size])[key]}" for size in sizes
+                         if key in verdicts(size, results[size]))
+        rows.append([*cells, goal])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        print("  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
+                        for i, c in enumerate(row[:-1])) + "  " + row[-1], file=stream)
+    loads = {f"{size:,}": {k: v for k, v in results[size].items() if k.endswith("_load")}
+             for size in sizes}
+    print(f"load average at each step: {json.dumps(loads)}", file=stream)
+
+
+def run(corpora: Path, sizes: list[int], commits: int, parts: set[str],
+        keep: Path | None) -> dict[int, dict[str, Any]]:
+    results: dict[int, dict[str, Any]] = {}
+    for count in sizes:
+        work = Path(tempfile.mkdtemp(prefix=f"scale-{count}-", dir=keep))
+        started = time.perf_counter()
+        log(f"building {count:,} distinct prompts and {commits:,} commits in {work}")
+        library = build_library(corpora, work, count, commits)
+        log(f"  built in {time.perf_counter() - started:.0f} s ({load_average()})")
+        figures: dict[str, Any] = {"prompt_mib": library.prompt_bytes / (1024 * 1024),
+                                   "build_load": load_average()}
+        if "governance" in parts:
+            figures.update(governance(library))
+            figures["governance_load"] = load_average()
+            log(f"  check {figures['check_s']:.2f} s, history {figures['history_s']:.2f} s, "
+                f"git log {figures['git_log_s']:.2f} s ({load_average()})")
+        if "server" in parts:
+            figures.update(server_figures(library, work))
+            log(f"  start {figures['start_s']:.2f} s, restart {figures['restart_s']:.2f} s, "
+                f"search p95 {figures['search_p95_ms']:.1f} ms ({load_average()})")
+        results[count] = figures
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
+    parser.add_argument("--sizes", default="1000,10000",
+                        help="library sizes, comma-separated (100000 takes a while)")
+    parser.add_argument("--commits", type=int, default=5000)
+    parser.add_argument("--only", choices=("governance", "server"),
+                        help="measure only these figures")
+    parser.add_argument("--keep", type=Path, help="build the libraries under DIR and keep them")
+    parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
+    args = parser.parse_args(argv)
+    if not args.corpora.is_dir():
+        log(f"corpora not found at {args.corpora}, skipping")
+        return 0
+    parts = {args.only} if args.only else {"governance", "server"}
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    results = run(args.corpora, sizes, args.commits, parts, args.keep)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    print_table(results, sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
