@@ -7,6 +7,7 @@ function detail(id: string, version = "1.0.0"): PromptDetail {
     id, title: `Title of ${id}`, description: "d", version, status: "active", scope: "team", channel: "stable",
     tags: [], owners: ["@a"], collection: id.split("/")[0]!, aliases: [], path: `prompts/${id}.prompt.md`,
     replaced_by: null, form: "md", inputs: {}, model: {}, messages: [{ role: "user", content: "hi" }], tests: [], commit: "c",
+    digest: "d", source: "---\n...", partials: {}, limits: { max_output_bytes: 1048576, timeout_seconds: 2 },
   };
 }
 

@@ -358,6 +358,7 @@ export interface components {
          *       "collection": "engineering",
          *       "commit": "3f1c9a2e5b7d4c6a8e0f1b2d3c4e5f6a7b8c9d0e",
          *       "description": "Review a Python diff for bugs, style and tests.",
+         *       "digest": "9f2c5e0a9f2c5e0a9f2c5e0a9f2c5e0a9f2c5e0a9f2c5e0a9f2c5e0a9f2c5e0a",
          *       "form": "md",
          *       "id": "engineering/python-code-review",
          *       "inputs": {
@@ -365,6 +366,10 @@ export interface components {
          *           "required": true,
          *           "type": "string"
          *         }
+         *       },
+         *       "limits": {
+         *         "max_output_bytes": 1048576,
+         *         "timeout_seconds": 2
          *       },
          *       "messages": [
          *         {
@@ -379,8 +384,10 @@ export interface components {
          *       "owners": [
          *         "@acme/platform-eng"
          *       ],
+         *       "partials": {},
          *       "path": "prompts/engineering/python-code-review.prompt.md",
          *       "scope": "team",
+         *       "source": "---\ntitle: Python code review\n...\n---\nReview this diff:\n{{ diff }}\n",
          *       "status": "active",
          *       "tags": [
          *         "python",
@@ -405,6 +412,11 @@ export interface components {
             commit: string;
             /** Description */
             description: string;
+            /**
+             * Digest
+             * @description SHA-256 (hex) of the prompt file's bytes.
+             */
+            digest: string;
             /** Form */
             form: string;
             /** Id */
@@ -415,6 +427,7 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+            limits: components["schemas"]["RenderLimits"];
             /** Messages */
             messages: components["schemas"]["Message"][];
             /** Model */
@@ -423,12 +436,24 @@ export interface components {
             };
             /** Owners */
             owners: string[];
+            /**
+             * Partials
+             * @description The partials its templates include, directly or through another partial: path under prompts/ -> text, at the same commit. With `source` and `limits`, a client renders exactly as `:render` does.
+             */
+            partials: {
+                [key: string]: string;
+            };
             /** Path */
             path: string;
             /** Replaced By */
             replaced_by: string | null;
             /** Scope */
             scope: string;
+            /**
+             * Source
+             * @description The prompt file as committed (UTF-8 text, no BOM).
+             */
+            source: string;
             /** Status */
             status: string;
             /** Tags */
@@ -640,6 +665,25 @@ export interface components {
             renders: number;
         };
         /**
+         * RenderLimits
+         * @example {
+         *       "max_output_bytes": 1048576,
+         *       "timeout_seconds": 2
+         *     }
+         */
+        RenderLimits: {
+            /**
+             * Max Output Bytes
+             * @description Rendered output bound of that commit's promptctl.yaml.
+             */
+            max_output_bytes: number;
+            /**
+             * Timeout Seconds
+             * @description Render time bound of that commit's promptctl.yaml.
+             */
+            timeout_seconds: number;
+        };
+        /**
          * RenderRequest
          * @example {
          *       "inputs": {
@@ -828,7 +872,7 @@ export interface components {
         UsageIn: {
             /**
              * Client Type
-             * @description desktop, web, codex, cli, mcp or other; defaults to the X-Client-Type header
+             * @description desktop, web, codex, cli, mcp, sdk or other; defaults to the X-Client-Type header
              */
             client_type?: string | null;
             /** Prompt */
@@ -1181,7 +1225,7 @@ export interface operations {
             };
             header?: {
                 "if-none-match"?: string | null;
-                /** @description desktop, web, codex, cli, mcp or other (anything else counts as other) */
+                /** @description desktop, web, codex, cli, mcp, sdk or other (anything else counts as other) */
                 "x-client-type"?: string | null;
             };
             path: {
@@ -1267,7 +1311,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description desktop, web, codex, cli, mcp or other (anything else counts as other) */
+                /** @description desktop, web, codex, cli, mcp, sdk or other (anything else counts as other) */
                 "x-client-type"?: string | null;
             };
             path: {
@@ -1570,7 +1614,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description desktop, web, codex, cli, mcp or other (anything else counts as other) */
+                /** @description desktop, web, codex, cli, mcp, sdk or other (anything else counts as other) */
                 "x-client-type"?: string | null;
             };
             path?: never;
