@@ -55,6 +55,9 @@ class Holder:
 class _Loaded:
     server: Any = None
     error: BaseException | None = None
+    # Set once initialize is answered: reading a large index holds the interpreter for long
+    # stretches, which would delay that answer; importing the SDK does not, and starts at once.
+    go: threading.Event = field(default_factory=threading.Event)
 
 
 def serve(holder: Holder, *, poll_seconds: float) -> None:
@@ -71,6 +74,7 @@ def serve(holder: Holder, *, poll_seconds: float) -> None:
         if not first:
             return
         answered = _answer_initialize(first, wire)
+        loaded.go.set()
         worker.join()
         if loaded.error is not None:
             raise loaded.error
@@ -78,6 +82,7 @@ def serve(holder: Holder, *, poll_seconds: float) -> None:
 
         anyio.run(_run, loaded.server, holder, first, answered, stdin, wire, poll_seconds)
     finally:
+        loaded.go.set()
         worker.join()
         holder.close()
 
@@ -86,6 +91,7 @@ def _load(holder: Holder, loaded: _Loaded) -> None:
     try:
         from promptctl.mcp import server as server_module
 
+        loaded.go.wait()
         holder.refresh()
         notifier = server_module.Notifier()
         loaded.server = (server_module, notifier,
