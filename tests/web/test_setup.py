@@ -127,7 +127,7 @@ def test_scripts_run_ends_with_the_console_reachable_and_prints_its_url() -> Non
     url = f"http://127.0.0.1:{port}/"
     try:
         assert proc.stdout is not None
-        lines = []
+        lines: list[str] = []
         deadline = time.monotonic() + 120
         while url not in "".join(lines):
             line = proc.stdout.readline()
