@@ -11,6 +11,7 @@ from the ref. Renaming a file makes a new id, so history follows one path.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -90,21 +91,34 @@ class History:
     def versions(self, prompt_id: str) -> list[VersionRecord]:
         """Every version of ``prompt_id`` on the ref's first-parent line, oldest first (read
         once per History: ``resolve_in_repo`` asks before it resolves)."""
-        if prompt_id not in self._versions:
-            self._versions[prompt_id] = self._read_versions(prompt_id)
+        self.read_versions([prompt_id])
         return list(self._versions[prompt_id])
 
-    def _read_versions(self, prompt_id: str) -> list[VersionRecord]:
-        paths = _paths(prompt_id)
-        # The log says where each path changed, newest first; from the oldest on, the file at
-        # each of those commits is the .prompt.md where there is one, else the .prompt.yaml.
-        by_commit: dict[str, dict[str, str | None]] = {}
+    def read_versions(self, prompt_ids: Iterable[str]) -> None:
+        """Read the versions of several prompts from one walk of the log (``check`` asks for
+        every prompt a pull request changed: one walk, not one per prompt)."""
+        wanted = [i for i in dict.fromkeys(prompt_ids) if i not in self._versions]
+        if not wanted:
+            return
+        owner = {path: prompt_id for prompt_id in wanted for path in _paths(prompt_id)}
+        # The log says where each path changed, newest first.
+        by_commit: dict[str, dict[str, dict[str, str | None]]] = {i: {} for i in wanted}
         parsed: dict[str, tuple[str, str, str] | None] = {}  # blob id -> parsed once
-        for change in self.git.path_log(self.head_id, paths):
-            by_commit.setdefault(change.commit, {})[change.path] = change.blob
+        for change in self.git.path_log(self.head_id, owner):
+            prompt_id = owner[change.path]
+            by_commit[prompt_id].setdefault(change.commit, {})[change.path] = change.blob
             if change.blob is not None and change.blob not in parsed:
                 # Read while git goes on walking (the log comes as it is found).
                 parsed[change.blob] = _version_status(change.path, self.git.blob(change.blob))
+        for prompt_id in wanted:
+            self._versions[prompt_id] = self._records(prompt_id, by_commit[prompt_id], parsed)
+
+    def _records(self, prompt_id: str, by_commit: dict[str, dict[str, str | None]],
+                 parsed: dict[str, tuple[str, str, str] | None]) -> list[VersionRecord]:
+        """The versions, from the commits where the prompt's paths changed (newest first):
+        from the oldest on, the file at each is the .prompt.md where there is one, else the
+        .prompt.yaml, and a version is its oldest commit."""
+        paths = _paths(prompt_id)
         held: dict[str, str | None] = dict.fromkeys(paths)
         first_commit: dict[str, tuple[str, str, str, str, str]] = {}  # version -> oldest
         for commit_id in reversed(by_commit):

@@ -117,7 +117,10 @@ def check(repo_root: Path, base_ref: str, head_ref: str | None = None) -> CheckR
         return result
 
     via = _partial_changes(changes, base, head, result)
-    history = _LazyHistory(repo_root, base_ref)
+    # The reused-version rule reads the base's history of every prompt changed on the head:
+    # one walk of the log for all of them.
+    history = _LazyHistory(repo_root, base_ref, [i for i in changes.changed_ids()
+                                                 if i in head.prompts])
     added = [head.prompts[i] for i in sorted(changes.changed_ids())
              if i in head.prompts and i not in base.prompts]
     for prompt_id in sorted(changes.changed_ids() | via.keys()):
@@ -179,15 +182,17 @@ def _partial_changes(changes: ChangeSet, base: Library, head: Library,
 
 
 class _LazyHistory:
-    """The base branch's history, opened once and only if a rule needs it."""
+    """The base branch's history, opened once and only if a rule needs it; the first use reads
+    the versions of every prompt in ``ids`` in one walk."""
 
-    def __init__(self, repo_root: Path, ref: str) -> None:
-        self.repo_root, self.ref = repo_root, ref
+    def __init__(self, repo_root: Path, ref: str, ids: list[str]) -> None:
+        self.repo_root, self.ref, self.ids = repo_root, ref, ids
         self._history: History | None = None
 
     def get(self) -> History:
         if self._history is None:
             self._history = History(self.repo_root, self.ref)
+            self._history.read_versions(self.ids)
         return self._history
 
 

@@ -136,3 +136,27 @@ def test_one_message_for_a_repository_and_for_a_ref(tmp_path: Path,
     reader = GitRepository(make_repo({GREET: GOOD_PROMPT}))
     with pytest.raises(RepositoryError, match="'nope' names no commit"):
         reader.commit_id("nope")
+
+
+def test_versions_of_several_prompts_come_from_one_walk(make_repo: RepoFactory,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptctl.history import History
+
+    repo, _commits = _history(make_repo)
+    _commit(repo, "other 1.0.1", {"prompts/demo/other.prompt.md":
+                                  GOOD_PROMPT.replace("1.0.0", "1.0.1")})
+    one_by_one = {i: History(repo, "main").versions(i) for i in ("demo/greet", "demo/other")}
+    history = History(repo, "main")
+    walks: list[list[str]] = []
+    path_log = history.git.path_log
+
+    def counted(head: str, paths: list[str]) -> object:
+        walks.append(list(paths))
+        return path_log(head, paths)
+
+    monkeypatch.setattr(history.git, "path_log", counted)
+    history.read_versions(["demo/greet", "demo/other"])
+    assert {i: history.versions(i) for i in one_by_one} == one_by_one
+    assert len(walks) == 1
+    assert [r.version for r in one_by_one["demo/greet"]] == ["1.0.0", "1.0.1", "2.0.0"]
+    assert [r.version for r in one_by_one["demo/other"]] == ["1.0.0", "1.0.1"]
