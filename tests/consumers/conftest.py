@@ -102,17 +102,21 @@ def closed_port_url() -> str:
 
 @contextmanager
 def promptctl_serve(repo: Path, cache_home: Path, *args: str) -> Iterator[str]:
-    """``promptctl serve`` over ``repo`` as a process on a free loopback port; its URL."""
+    """``promptctl serve`` over ``repo`` as a process on a free loopback port; its URL. Its
+    output goes to a file: a pipe nobody reads would fill with access logs and stop it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    cache_home.mkdir(parents=True, exist_ok=True)
+    log = cache_home / "serve.log"
     env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", "XDG_CACHE_HOME": str(cache_home)}
-    proc = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
-                             "--port", str(port), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    with log.open("w") as output:
+        proc = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
+                                 "--port", str(port), *args], stdout=output, stderr=output,
+                                env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, proc, lambda: proc.communicate()[1])
+        wait_ready(url, proc, lambda: log.read_text()[-3000:])
         yield url
     finally:
         if proc.poll() is None:
@@ -122,9 +126,6 @@ def promptctl_serve(repo: Path, cache_home: Path, *args: str) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def render_on_server(url: str, prompt_id: str, inputs: dict[str, Any],
