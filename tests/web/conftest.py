@@ -1,8 +1,8 @@
 """The web console's fixtures: one headless Chromium (Debian's /usr/bin/chromium) per test
 session, and ``promptctl serve`` as a real process over a real Git repository, one per module.
 
-Screenshots of the main pages are written under ``$PROMPT_ENGINE_SCREENSHOTS`` (default: a
-folder of the session's temporary directory, printed in the test's output).
+Screenshots of the main pages are written under ``$PROMPT_ENGINE_SCREENSHOTS`` (default:
+``prompt-engine-screenshots`` in the system's temporary directory), replaced by each run.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -66,9 +67,10 @@ def browser(chromium: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def screenshots() -> Path:
+    """Where screenshots go; each test writes its own names, so xdist workers share it."""
     given = os.environ.get("PROMPT_ENGINE_SCREENSHOTS")
-    folder = Path(given) if given else tmp_path_factory.mktemp("screenshots")
+    folder = Path(given) if given else Path(tempfile.gettempdir()) / "prompt-engine-screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

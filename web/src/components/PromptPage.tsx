@@ -22,6 +22,7 @@ export function PromptPage({ id, version }: { id: string; version: string | null
   const [error, setError] = useState<unknown>(null);
   const [versions, setVersions] = useState<VersionItem[]>([]);
   const [favorite, setFavorite] = useState(false);
+  const [storageProblem, setStorageProblem] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -69,9 +70,14 @@ export function PromptPage({ id, version }: { id: string; version: string | null
 
   const { detail, savedAt } = loaded;
   const toggleFavorite = async () => {
-    if (favorite) await saved.remove("favorites", detail.id);
-    else await saved.put("favorites", detail);
-    setFavorite(!favorite);
+    try {
+      if (favorite) await saved.remove("favorites", detail.id);
+      else await saved.put("favorites", detail);
+      setFavorite(!favorite);
+      setStorageProblem(null);
+    } catch {
+      setStorageProblem("Favorites are kept in this browser's storage (IndexedDB), which it refuses here (a private window?).");
+    }
   };
   const previous = versions.find((v) => v.version !== detail.version)?.version;
 
@@ -147,9 +153,10 @@ export function PromptPage({ id, version }: { id: string; version: string | null
           )}
         </dl>
         <div className="actions">
-          <button type="button" aria-pressed={favorite} onClick={toggleFavorite}>
+          <button type="button" aria-pressed={favorite} onClick={() => void toggleFavorite()}>
             {favorite ? "★ Favorite" : "☆ Add to favorites"}
           </button>
+          {storageProblem && <span className="error-text">{storageProblem}</span>}
           {previous && savedAt === null && (
             <Link className="button" to={withQuery(`/diff/${detail.id}`, { from: previous, to: detail.version })}>
               Compare versions
