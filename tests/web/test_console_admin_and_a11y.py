@@ -95,6 +95,12 @@ MAIN_PAGES = [
 def test_axe_finds_no_violation(browser: Any, served: Served, screenshots: Path, name: str,
                                 role: str | None, path: str) -> None:
     page = open_console(browser, served, role)
+    if name == "favorites":  # with a favorite and a recent prompt in the lists
+        page.goto("/p/demo/greet")
+        page.get_by_role("button", name="Add to favorites").click()
+        page.get_by_role("textbox", name="name").fill("Ada")
+        page.get_by_role("button", name="Render").click()
+        page.get_by_test_id("rendered").wait_for()
     if name == "not-found":
         page.goto("/")  # the server answers JSON for unknown paths; the app's own is client-side
         page.get_by_role("combobox", name="Search prompts").wait_for()
@@ -113,6 +119,8 @@ def test_axe_finds_no_violation(browser: Any, served: Served, screenshots: Path,
         page.get_by_test_id("rendered").get_by_text("Hello, Ada!").wait_for()
     if name == "search":
         page.get_by_role("option", name="Farewell").wait_for()
+    if name == "favorites":
+        page.get_by_role("region", name="Recently used").get_by_role("link").wait_for()
     assert axe_violations(page) == []
     screenshot(page, screenshots, name)
 

@@ -5,13 +5,14 @@ date."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.server.conftest import LIBRARY, prompt
 from tests.web.conftest import Served, serve_library
-from tests.web.pages import open_console
+from tests.web.pages import axe_violations, open_console, screenshot
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def test_favorites_open_with_the_server_stopped_and_refresh_when_it_is_back(
-        browser: Any, served: Served) -> None:
+        browser: Any, served: Served, screenshots: Path) -> None:
     page = open_console(browser, served, "consumer")
     page.goto("/p/demo/greet")
     page.get_by_role("button", name="Add to favorites").click()
@@ -47,6 +48,8 @@ def test_favorites_open_with_the_server_stopped_and_refresh_when_it_is_back(
     page.get_by_text("Offline: this is the copy of version 1.0.0 saved on").wait_for()
     assert "Hello, {{ name }}" in page.get_by_label("user template").inner_text()
     assert page.get_by_role("button", name="Render").is_disabled()
+    assert axe_violations(page) == []
+    screenshot(page, screenshots, "prompt-offline")
 
     # Back, with a new version of the favorite committed meanwhile.
     served.commit({"prompts/demo/greet.prompt.md": prompt(
