@@ -13,7 +13,7 @@ import { SignInPage } from "./components/SignInPage";
 import { UsagePage } from "./components/UsagePage";
 import { VersionDiff } from "./components/VersionDiff";
 import { platform } from "./platform";
-import { Link, navigate, parsePromptPath, useLocation } from "./router";
+import { Link, navigate, parsePromptPath, usePath } from "./router";
 import { ApiContext, SessionContext, detectSession, type Session } from "./session";
 
 const TITLES: Record<string, string> = {
@@ -25,7 +25,7 @@ const TITLES: Record<string, string> = {
 };
 
 export function App({ api = defaultApi }: { api?: Api }) {
-  const { path } = useLocation();
+  const path = usePath();
   const [session, setSession] = useState<Session>({ role: "consumer", withKey: platform.loadKey() !== null });
   const [refused, setRefused] = useState<string | null>(null);
   const [online, setOnline] = useState(true);

@@ -35,6 +35,22 @@ export function useLocation(): Place {
   return place;
 }
 
+/** Only the path: a component that reads no query is not rendered again when only the query
+ * changes (every keystroke in the search box writes it). */
+export function usePath(): string {
+  const [path, setPath] = useState(() => current().path);
+  useEffect(() => {
+    const update = () => setPath(current().path); // the same string: React skips the render
+    window.addEventListener("popstate", update);
+    window.addEventListener(EVENT, update);
+    return () => {
+      window.removeEventListener("popstate", update);
+      window.removeEventListener(EVENT, update);
+    };
+  }, []);
+  return path;
+}
+
 /** A prompt's address: /p/engineering/code-review or /p/engineering/code-review@1.2.0. */
 export function promptPath(id: string, version?: string | null): string {
   return `/p/${id}${version ? "@" + version : ""}`;

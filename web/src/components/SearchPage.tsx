@@ -1,5 +1,5 @@
 // The home page: the search box (focused on load), filters, and the prompts that match.
-import { useEffect, useState } from "react";
+import { memo, useCallback, useEffect, useState } from "react";
 import type { Count, Filters, PromptSummary } from "../api/client";
 import { Link, navigate, promptPath, useLocation, withQuery } from "../router";
 import { useApi, useSession } from "../session";
@@ -8,6 +8,7 @@ import { ErrorNotice } from "./ErrorNotice";
 import { PromptSearch } from "./PromptSearch";
 
 const FILTERS = ["tag", "collection", "owner", "status"] as const;
+type Param = "q" | (typeof FILTERS)[number];
 
 export function SearchPage() {
   const api = useApi();
@@ -21,10 +22,13 @@ export function SearchPage() {
   const [listed, setListed] = useState<PromptSummary[] | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  const update = (changes: Partial<Record<"q" | (typeof FILTERS)[number], string>>) => {
-    const next: Record<string, string | undefined> = { q, ...filters, ...changes };
+  // Reads the address when called, so it never changes (the filters need not render again).
+  const update = useCallback((changes: Partial<Record<Param, string>>) => {
+    const now = new URLSearchParams(location.search);
+    const next: Record<string, string | null> = {};
+    for (const name of ["q", ...FILTERS] as const) next[name] = changes[name] ?? now.get(name);
     navigate(withQuery("/", next), { replace: true });
-  };
+  }, []);
 
   useEffect(() => {
     api.tags().then(setTags, () => setTags([]));
@@ -59,46 +63,16 @@ export function SearchPage() {
         onTag={(name) => update({ tag: name, q: "" })}
         autoFocus
       />
-      <fieldset className="filters">
-        <legend>Filters</legend>
-        <label>
-          Tag
-          <select value={tag ?? ""} onChange={(e) => update({ tag: e.target.value })}>
-            <option value="">Any tag</option>
-            {tags.map((t) => (
-              <option key={t.name} value={t.name}>
-                {t.name} ({t.count})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Collection
-          <select value={collection ?? ""} onChange={(e) => update({ collection: e.target.value })}>
-            <option value="">Any collection</option>
-            {collections.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name} ({c.count})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Owner
-          <input type="text" value={owner ?? ""} placeholder="@team" onChange={(e) => update({ owner: e.target.value })} />
-        </label>
-        {session.role !== "consumer" && (
-          <label>
-            Status
-            <select value={status ?? ""} onChange={(e) => update({ status: e.target.value })}>
-              <option value="">Any status</option>
-              <option value="draft">draft</option>
-              <option value="active">active</option>
-              <option value="deprecated">deprecated</option>
-            </select>
-          </label>
-        )}
-      </fieldset>
+      <FilterFields
+        tag={tag}
+        collection={collection}
+        owner={owner}
+        status={status}
+        tags={tags}
+        collections={collections}
+        contributor={session.role !== "consumer"}
+        update={update}
+      />
       {!q.trim() && (
         <section aria-labelledby="all-heading">
           <h2 id="all-heading">{tag || collection || owner || status ? "Prompts with these filters" : "All prompts"}</h2>
@@ -120,3 +94,57 @@ export function SearchPage() {
     </section>
   );
 }
+
+interface FilterProps extends Filters {
+  tags: Count[];
+  collections: Count[];
+  contributor: boolean;
+  update: (changes: Partial<Record<Param, string>>) => void;
+}
+
+/** The filters; rendered again only when they or their choices change, not at each keystroke. */
+const FilterFields = memo(function FilterFields(props: FilterProps) {
+  const { tag, collection, owner, status, tags, collections, contributor, update } = props;
+  return (
+    <fieldset className="filters">
+      <legend>Filters</legend>
+      <label>
+        Tag
+        <select value={tag ?? ""} onChange={(e) => update({ tag: e.target.value })}>
+          <option value="">Any tag</option>
+          {tags.map((t) => (
+            <option key={t.name} value={t.name}>
+              {t.name} ({t.count})
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Collection
+        <select value={collection ?? ""} onChange={(e) => update({ collection: e.target.value })}>
+          <option value="">Any collection</option>
+          {collections.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name} ({c.count})
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Owner
+        <input type="text" value={owner ?? ""} placeholder="@team" onChange={(e) => update({ owner: e.target.value })} />
+      </label>
+      {contributor && (
+        <label>
+          Status
+          <select value={status ?? ""} onChange={(e) => update({ status: e.target.value })}>
+            <option value="">Any status</option>
+            <option value="draft">draft</option>
+            <option value="active">active</option>
+            <option value="deprecated">deprecated</option>
+          </select>
+        </label>
+      )}
+    </fieldset>
+  );
+});
