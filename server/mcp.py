@@ -57,6 +57,7 @@ class IndexCatalogue:
     experimental: bool
     client: str | None  # the client's name from initialize, for the log
     ids_: Sequence[str] = field(default=())
+    in_memory: bool = True
 
     def revision(self) -> str:
         return self.index.commit
@@ -211,10 +212,11 @@ class Endpoint:
         scope["user"] = AuthenticatedUser(AccessToken(token="", scopes=[],
                                                       client_id=f"{caller.name}#{channel}"))
         scope.setdefault("state", {})["key_name"] = caller.name
-        if scope.get("method") == "DELETE":
-            session = _header(scope, b"mcp-session-id")
-            if session:
-                self.notifier.forget(f"http:{session}")
+        session = _header(scope, b"mcp-session-id")
+        if session and scope.get("method") == "DELETE":
+            self.notifier.forget(f"http:{session}")
+        elif session and scope.get("method") == "GET":  # the session's notification stream
+            self.notifier.stream_opened(f"http:{session}")
         await self.manager.handle_request(scope, receive, send)
 
     def _channel(self, scope: Scope) -> bool:

@@ -34,6 +34,10 @@ CHANNELS = ("stable", "experimental")
 class Catalogue(Protocol):
     """The prompts one caller may see, and what they may do with them."""
 
+    # True where page, ids and get (without a version) answer from memory, at once: the
+    # server then answers them on its event loop instead of handing them to a thread.
+    in_memory: bool
+
     def revision(self) -> str:
         """Changes whenever what is served may have changed (a commit id, a file stamp)."""
         ...
@@ -132,6 +136,7 @@ class LibraryCatalogue:
     stamp: str
     root: Path | None = None
     git_ref: str = "HEAD"
+    in_memory: bool = True
     _ids: list[str] = field(init=False)
     _search: Any = field(default=None, init=False)
 
@@ -226,6 +231,7 @@ class ApiCatalogue:
     key: str | None
     experimental: bool
     client: Any = None  # httpx.Client
+    in_memory: bool = False
     _details: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _revision: str = ""
 

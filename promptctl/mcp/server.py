@@ -10,6 +10,7 @@ instant, and the read API catalogue waits on the network.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -60,6 +61,10 @@ class Notifier:
     connection's standalone channel (stdio, or the HTTP GET stream); clients of 2026-07-28
     receive them on their ``subscriptions/listen`` stream. ``watch`` polls a revision and
     calls ``changed`` when it moves.
+
+    Over HTTP the standalone channel is a GET stream the client opens after ``initialize``; a
+    notification sent before it is open is lost (no replay is kept), so a connection whose
+    stream opens after the last notification it was sent is sent it again.
     """
 
     def __init__(self, max_sessions: int = 10_000) -> None:
@@ -67,32 +72,50 @@ class Notifier:
         self.listen = ListenHandler(self.bus)
         self.max_sessions = max_sessions
         self._sessions: dict[str, ServerSession] = {}
+        self._sent: dict[str, float] = {}  # when each connection was last notified
+        self._opened: dict[str, float] = {}  # when its standalone stream last opened
 
     def remember(self, key: str, session: ServerSession) -> None:
         if key not in self._sessions and len(self._sessions) >= self.max_sessions:
-            self._sessions.pop(next(iter(self._sessions)))  # the oldest goes first
+            self.forget(next(iter(self._sessions)))  # the oldest goes first
         self._sessions[key] = session
 
     def forget(self, key: str) -> None:
         self._sessions.pop(key, None)
+        self._sent.pop(key, None)
+        self._opened.pop(key, None)
+
+    def stream_opened(self, key: str) -> None:
+        self._opened[key] = time.monotonic()
 
     @property
     def sessions(self) -> int:
         return len(self._sessions)
 
+    async def _notify(self, key: str, session: ServerSession) -> None:
+        # Best effort: a closed channel drops the notification (the SDK never raises).
+        self._sent[key] = time.monotonic()
+        await session.send_prompt_list_changed()
+        await session.send_resource_list_changed()
+
     async def changed(self) -> None:
-        for session in list(self._sessions.values()):
-            # Best effort: a closed channel drops the notification (the SDK never raises).
-            await session.send_prompt_list_changed()
-            await session.send_resource_list_changed()
+        for key, session in list(self._sessions.items()):
+            await self._notify(key, session)
         await self.bus.publish(PromptsListChanged())
         await self.bus.publish(ResourcesListChanged())
+
+    async def _resend(self) -> None:
+        for key, session in list(self._sessions.items()):
+            sent = self._sent.get(key)
+            if sent is not None and self._opened.get(key, 0.0) > sent:
+                await self._notify(key, session)
 
     async def watch(self, revision: Callable[[], str], interval: float) -> None:
         """Forever: every ``interval`` seconds, ``changed`` if ``revision()`` moved."""
         last = await anyio.to_thread.run_sync(revision)
         while True:
             await anyio.sleep(interval)
+            await self._resend()
             try:
                 now = await anyio.to_thread.run_sync(revision)
             except Exception as exc:  # a source that fails now may answer next time
@@ -125,6 +148,14 @@ async def _run(function: Callable[..., Any], *args: Any) -> Any:
     return await anyio.to_thread.run_sync(function, *args)
 
 
+async def _quick(catalogue: Catalogue, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` on the event loop where the catalogue answers from memory (a thread
+    hop costs more than the answer), else in a worker thread."""
+    if catalogue.in_memory:
+        return function(*args)
+    return await _run(function, *args)
+
+
 def build(pick: Pick, notifier: Notifier) -> Server[Any]:
     """The low-level server over the catalogue ``pick`` gives each request."""
 
@@ -132,8 +163,8 @@ def build(pick: Pick, notifier: Notifier) -> Server[Any]:
                            ) -> types.ListPromptsResult:
         catalogue = pick(ctx)
         try:
-            details, after = await _run(catalogue.page, params.cursor if params else None,
-                                        prompts.PAGE)
+            details, after = await _quick(catalogue, catalogue.page,
+                                          params.cursor if params else None, prompts.PAGE)
         except BadCursor as exc:
             raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
         return types.ListPromptsResult(prompts=[prompts.listed(d) for d in details],
@@ -147,8 +178,9 @@ def build(pick: Pick, notifier: Notifier) -> Server[Any]:
 
     async def complete(ctx: Context, params: types.CompleteRequestParams
                        ) -> types.CompleteResult:
-        completion = await _run(prompts.complete, pick(ctx), params.ref, params.argument.name,
-                                params.argument.value)
+        catalogue = pick(ctx)
+        completion = await _quick(catalogue, prompts.complete, catalogue, params.ref,
+                                  params.argument.name, params.argument.value)
         return types.CompleteResult(completion=completion)
 
     async def list_tools(ctx: Context, params: types.PaginatedRequestParams | None

@@ -4,6 +4,7 @@ and the new prompt is listed, over HTTP (the server's poll, or the admin refresh
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,39 @@ async def _settle() -> None:
     import anyio
 
     await anyio.sleep(0.5)
+
+
+def test_a_change_before_the_notification_stream_opens_is_still_told(tmp_path: Path) -> None:
+    """The client opens its GET stream after initialize; a commit announced in between would be
+    lost, so it is announced again once the stream opens."""
+    repo = build_repo(tmp_path / "repo", SMALL)
+    accept = {"Accept": "application/json, text/event-stream",
+              "Content-Type": "application/json"}
+    with serving(repo, tmp_path, poll="0.2") as served, \
+            httpx.Client(base_url=served.url, timeout=30) as client:
+        headers = {**accept, **served.headers("consumer")}
+        opened = client.post("/mcp", headers=headers, json={
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": "late", "version": "1"}}})
+        headers |= {"Mcp-Session-Id": opened.headers["mcp-session-id"],
+                    "Mcp-Protocol-Version": "2025-11-25"}
+        client.post("/mcp", headers=headers,
+                    json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        before = client.get("/readyz").json()["commit"]
+        write_files(repo, NEW)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "deploy prompt")
+        deadline = time.monotonic() + 30
+        while client.get("/readyz").json()["commit"] == before:
+            assert time.monotonic() < deadline, "the commit was not indexed"
+            time.sleep(0.05)
+        time.sleep(1.0)  # announced by now, to a stream not yet open
+        lines: list[str] = []
+        with client.stream("GET", "/mcp", headers={**headers, "Accept": "text/event-stream"},
+                           timeout=httpx.Timeout(30, read=10)) as stream:
+            for line in stream.iter_lines():
+                lines.append(line)
+                if "notifications/prompts/list_changed" in line:
+                    break
+    assert any("notifications/prompts/list_changed" in line for line in lines)

@@ -33,6 +33,7 @@ SCENARIOS = [
     "prompts-list",
     "completion-complete",
     "tools-list",
+    "tools-call-simple-text",
     "tools-call-error",
     "resources-list",
     "server-sse-multiple-streams",
