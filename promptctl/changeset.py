@@ -26,7 +26,7 @@ from pathlib import Path
 
 from promptctl import config as config_module
 from promptctl.config import Config
-from promptctl.gitreader import GitRepository, TreeCache, TreeFile, git_blob_id
+from promptctl.gitreader import GitRepository, TreeCache, TreeFile
 from promptctl.layout import classify
 from promptctl.library import Library
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, prompt_id_for
@@ -60,13 +60,12 @@ class Side:
         return cls(f"{ref} ({commit[:12]}) of {git.path}", entries, config, git=git)
 
     @classmethod
-    def of_work_tree(cls, root: Path) -> Side:
-        source = WorkTreeSource(root)
-        entries = {f.path: _Entry(git_blob_id(f.data) if f.kind == "file" else None, None)
-                   for f in source.files()}
+    def of_work_tree(cls, root: Path, git: GitRepository) -> Side:
+        """The work tree's files, with the blob ids git status gives them (read from disk)."""
+        entries = {f.path: _Entry(f.blob, None) for f in git.work_tree_files()}
         config_path = root / config_module.CONFIG_FILE
         config = config_module.parse(config_path.read_bytes() if config_path.is_file() else None)
-        return cls(source.describe(), entries, config, root=root)
+        return cls(WorkTreeSource(root).describe(), entries, config, root=root)
 
     def read(self, path: str) -> SourceFile:
         entry = self.entries[path]
@@ -116,7 +115,7 @@ class ChangeSet:
         git = GitRepository(repo_root)
         cache = TreeCache()
         base = Side.of_commit(git, base_ref, cache)
-        head = (Side.of_work_tree(repo_root) if head_ref is None
+        head = (Side.of_work_tree(repo_root, git) if head_ref is None
                 else Side.of_commit(git, head_ref, cache))
         return cls(base, head)
 

@@ -160,3 +160,30 @@ def test_versions_of_several_prompts_come_from_one_walk(make_repo: RepoFactory,
     assert len(walks) == 1
     assert [r.version for r in one_by_one["demo/greet"]] == ["1.0.0", "1.0.1", "2.0.0"]
     assert [r.version for r in one_by_one["demo/other"]] == ["1.0.0", "1.0.1"]
+
+
+def test_work_tree_files_are_what_hashing_every_file_gives(make_repo: RepoFactory) -> None:
+    import os
+
+    from promptctl.sources import WorkTreeSource
+
+    repo = make_repo({GREET: GOOD_PROMPT, "prompts/demo/kept.prompt.md": GOOD_PROMPT + "kept",
+                      "prompts/demo/gone.prompt.md": GOOD_PROMPT + "gone",
+                      "prompts/demo/staged.prompt.md": GOOD_PROMPT + "staged",
+                      ".gitignore": "*.tmp\nprompts/scratch/\n", "README.md": "outside"})
+    write_files(repo, {GREET: GOOD_PROMPT + "edited",  # modified, not staged
+                       "prompts/demo/new.prompt.md": "untracked",
+                       "prompts/demo/notes.tmp": "ignored file",
+                       "prompts/scratch/a.prompt.md": "in an ignored folder",
+                       "prompts/demo/staged.prompt.md": GOOD_PROMPT + "staged, then edited"})
+    git(repo, "add", "prompts/demo/staged.prompt.md")
+    write_files(repo, {"prompts/demo/staged.prompt.md": GOOD_PROMPT + "edited after staging"})
+    (repo / "prompts/demo/gone.prompt.md").unlink()
+    os.symlink("greet.prompt.md", repo / "prompts/demo/link.prompt.md")
+    expected = {f.path: (git_blob_id(f.data) if f.kind == "file" else None, f.kind)
+                for f in WorkTreeSource(repo).files()}
+    found = {f.path: (f.blob, f.kind) for f in GitRepository(repo).work_tree_files()}
+    assert found == expected
+    assert "prompts/demo/gone.prompt.md" not in found
+    assert found["prompts/demo/kept.prompt.md"][0] == git(
+        repo, "rev-parse", "HEAD:prompts/demo/kept.prompt.md").strip()
