@@ -13,6 +13,11 @@ web_build() {
         echo "error: building the web console needs Node.js and npm (on Debian or Ubuntu: apt-get install nodejs npm)" >&2
         exit 2
     fi
+    if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+                  process.exit(a === 20 ? (b >= 19 ? 0 : 1) : (a > 22 || (a === 22 && b >= 12)) ? 0 : 1)'; then
+        echo "error: building the web console needs Node.js 20.19+ or 22.12+ (Vite's need), not $(node --version); install a current LTS from nodejs.org or your distribution's backports" >&2
+        exit 2
+    fi
     local installed=".venv/.web-installed" built=".venv/.web-built" wanted
     wanted="$(node --version) lock=$(sha256sum web/package-lock.json | cut -c1-64)"
     if [ ! -d web/node_modules ] || [ "$(cat "$installed" 2>/dev/null)" != "$wanted" ]; then

@@ -28,7 +28,8 @@ if [ "$1" = ci ]; then mkdir -p node_modules; fi
 exit 0
 """
 NODE = """#!/usr/bin/env bash
-echo v20.0.0
+[ "$1" = -e ] && exec node-real "$@"
+echo v20.19.1
 """
 
 
@@ -45,6 +46,10 @@ def project(tmp_path: Path) -> Path:
         target.write_text(f"{name}\n")
     tools = tmp_path / "bin"
     tools.mkdir()
+    real = shutil.which("node")
+    assert real is not None, "Node.js is needed to build the web console"
+    (tools / "node-real").write_text(f"#!/usr/bin/env bash\nexec {real} \"$@\"\n")
+    (tools / "node-real").chmod(0o755)
     for name, text in (("npm", NPM), ("node", NODE)):
         (tools / name).write_text(text)
         (tools / name).chmod(0o755)
@@ -115,6 +120,20 @@ def test_without_npm_it_says_what_to_install(project: Path, tmp_path: Path) -> N
     assert result.stderr.strip() == (
         "error: building the web console needs Node.js and npm (on Debian or Ubuntu: "
         "apt-get install nodejs npm)")
+
+
+def test_an_old_node_is_refused_with_what_to_install(project: Path) -> None:
+    old = project.parent / "old"
+    old.mkdir()
+    (old / "node").write_text("#!/usr/bin/env bash\n"
+                              "[ \"$1\" = -e ] && exit 1\necho v18.19.0\n")
+    (old / "node").chmod(0o755)
+    tools = project.parent / "bin"
+    result = build(project, path=os.pathsep.join([str(old), str(tools), os.environ["PATH"]]))
+    assert result.returncode == 2
+    assert "error: building the web console needs Node.js 20.19+ or 22.12+ (Vite's need), " \
+           "not v18.19.0" in result.stderr
+    assert npm_calls(project) == []
 
 
 def test_scripts_run_ends_with_the_console_reachable_and_prints_its_url() -> None:
