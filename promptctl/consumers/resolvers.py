@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -199,7 +200,8 @@ def _visible(record: VersionRecord) -> bool:
 
 class GitResolver:
     """A prompt repository read with pygit2: a path as it is, a URL cloned (bare) into the user
-    cache and fetched once per run, only when something has to be resolved."""
+    cache and fetched once per run, only when something has to be resolved. ``sync`` asks from
+    several threads; one lock serialises the questions (they are local reads)."""
 
     def __init__(self, location: str, ref: str, cache_dir: Path | None = None) -> None:
         self.location = location
@@ -209,6 +211,7 @@ class GitResolver:
         self._history: History | None = None
         self._head: Library | None = None
         self._renderers: dict[str, Renderer] = {}
+        self._lock = threading.RLock()
 
     def describe(self) -> str:
         return f"{self.location} ({self.ref})"
@@ -262,9 +265,18 @@ class GitResolver:
         return self._library().aliases.get(ref, ref)
 
     def _records(self, prompt_id: str) -> list[VersionRecord]:
+        """The versions a consumer sees: none unless the prompt is active on the branch now
+        (the server serves no version of a prompt it does not list)."""
+        current = self.current(prompt_id)
+        if current is None or current.status != "active":
+            return []
         return [r for r in self._history_at_head().versions(prompt_id) if _visible(r)]
 
     def resolve(self, ref: str, range_: str | None) -> Package:
+        with self._lock:
+            return self._resolve(ref, range_)
+
+    def _resolve(self, ref: str, range_: str | None) -> Package:
         from promptctl.history import pick_version
 
         prompt_id = self._id(ref)
@@ -283,6 +295,10 @@ class GitResolver:
         return self._package(prompt_id, chosen)
 
     def package(self, prompt_id: str, version: str) -> Package:
+        with self._lock:
+            return self._exact(prompt_id, version)
+
+    def _exact(self, prompt_id: str, version: str) -> Package:
         chosen = next((r for r in self._records(prompt_id) if r.version == version), None)
         if chosen is None:
             raise NotVisible(f"{prompt_id}@{version}: no such active version on {self.ref}")
@@ -318,19 +334,31 @@ class GitResolver:
         return self._renderers[commit]
 
     def tagged(self, tag: str) -> list[str]:
+        with self._lock:
+            return self._tagged(tag)
+
+    def _tagged(self, tag: str) -> list[str]:
         return [p.id for p in self._library().select(tags=[tag], status="active",
                                                      channel="stable")]
 
     def versions(self, prompt_id: str) -> list[str]:
+        with self._lock:
+            return self._versions(prompt_id)
+
+    def _versions(self, prompt_id: str) -> list[str]:
         return [r.version for r in self._records(prompt_id)]
 
     def current(self, prompt_id: str) -> Current | None:
+        with self._lock:
+            return self._current(prompt_id)
+
+    def _current(self, prompt_id: str) -> Current | None:
         history = self._history_at_head()
         found = history.blob_at_head(prompt_id)
         if found is None:
             return None
-        path, entry = found
-        prompt = _load(path, history.blob_data(entry.id))
+        path, blob = found
+        prompt = _load(path, history.blob_data(blob))
         if prompt is None or prompt.status == "draft" or prompt.channel != "stable":
             return None  # what a consumer never sees
         return Current(prompt.version, prompt.status, prompt.replaced_by)
