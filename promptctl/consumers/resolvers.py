@@ -15,16 +15,11 @@ Both answer the same questions with the same results for the same branch, and bo
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import os
-import subprocess
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +91,9 @@ class ApiResolver:
 
     def _get(self, path: str, query: dict[str, str] | None = None) -> Any:
         """The JSON of a 200; None for a 404; errors for the rest."""
+        import urllib.error  # here: a sync from the lock and the cache never needs them
+        import urllib.parse
+        import urllib.request
         url = f"{self.url}{urllib.parse.quote(path, safe='/:')}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
@@ -181,6 +179,8 @@ def _message(body: bytes) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
+    import email.utils
+
     if value is None:
         return None
     if value.strip().isdigit():
@@ -226,6 +226,8 @@ class GitResolver:
         if "://" not in self.location and not self.location.startswith("git@"):
             raise UsageError(f"git: {self.location}: no such folder, and not a URL; give the "
                              "path of a prompt repository or a URL to clone")
+        import subprocess
+
         base = self._cache_dir or Path(os.environ.get("XDG_CACHE_HOME")
                                        or Path.home() / ".cache") / "prompt-engine" / "git"
         target = base / (hashlib.sha256(self.location.encode()).hexdigest()[:24] + ".git")

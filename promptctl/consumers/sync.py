@@ -11,10 +11,10 @@ range, and the current members of a tag). ``check`` changes nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from promptctl.consumers import lock as lock_module
 from promptctl.consumers import materialize as materialize_module
@@ -22,15 +22,20 @@ from promptctl.consumers import references as references_module
 from promptctl.consumers.lock import Lock, Locked
 from promptctl.consumers.packages import Package, PackageCache
 from promptctl.consumers.references import Reference, References, Source
-from promptctl.consumers.resolvers import (
-    ApiResolver,
-    GitResolver,
-    NotVisible,
-    Resolver,
-)
+from promptctl.consumers.resolvers import NotVisible, Resolver
 from promptctl.errors import PromptctlError, UsageError
 
 WORKERS = 8
+
+
+def _each(function: Callable[[Any], Any], items: list[Any]) -> Iterator[Any]:
+    """``map`` over a few threads: the sources answer over the network or from disk."""
+    if len(items) <= 1:
+        return map(function, items)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(WORKERS, len(items))) as pool:
+        return iter(list(pool.map(function, items)))
 
 
 def within(version: str, range_: str | None) -> bool:
@@ -106,6 +111,8 @@ def open_context(root: Path, *, server: str | None = None, git: str | None = Non
     chosen = source
 
     def make() -> Resolver:
+        from promptctl.consumers.resolvers import ApiResolver, GitResolver
+
         if chosen.server:
             return ApiResolver(chosen.server, os.environ.get(chosen.key_env) or None)
         assert chosen.git is not None
@@ -177,8 +184,7 @@ def sync(context: Context, *, update: Iterable[str] | None = None,
             _claim(entries, origin, entry, reference)
     outcome = Outcome(context.lock or Lock(context.source.text, ()))
     if to_resolve:
-        with ThreadPoolExecutor(WORKERS) as pool:
-            results = list(pool.map(lambda r: _resolve(context, r), to_resolve))
+        results = list(_each(lambda r: _resolve(context, r), to_resolve))
         for reference, found in zip(to_resolve, results, strict=True):
             for package in found:
                 entry = Locked(package.id, package.version, package.commit, package.digest,
@@ -188,9 +194,8 @@ def sync(context: Context, *, update: Iterable[str] | None = None,
                 context.cache.put(package)
                 outcome.resolved.append(f"{package.id}@{package.version}")
     missing = [e for e in entries.values() if e.id not in packages]
-    with ThreadPoolExecutor(WORKERS) as pool:
-        for package in pool.map(context.package, missing):
-            packages[package.id] = package
+    for package in _each(context.package, missing):
+        packages[package.id] = package
     wanted = materialize_module.materialize(list(packages.values()),
                                             context.references.targets)
     new_lock = Lock(context.source.text, tuple(entries.values()), wanted.digests())
@@ -289,8 +294,7 @@ def _remote_problems(context: Context, lock: Lock) -> list[str]:
                             f"key); `promptctl update {entry.id}` or drop the reference")
         return problems
 
-    with ThreadPoolExecutor(WORKERS) as pool:
-        return [p for found in pool.map(one, lock.prompts) for p in found]
+    return [p for found in _each(one, list(lock.prompts)) for p in found]
 
 
 # --- outdated -------------------------------------------------------------------------------
@@ -325,6 +329,5 @@ def outdated(context: Context) -> list[Newer]:
         return Newer(entry.id, entry.version, range_, max(inside, key=_key) if inside else None,
                      max(newer, key=_key))
 
-    with ThreadPoolExecutor(WORKERS) as pool:
-        found = list(pool.map(one, sorted(lock.prompts, key=lambda p: p.id)))
+    found = list(_each(one, sorted(lock.prompts, key=lambda p: p.id)))
     return [n for n in found if n is not None]
