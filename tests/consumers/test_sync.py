@@ -181,16 +181,15 @@ def test_check_names_a_deprecated_prompts_replacement_and_a_vanished_version(
     env = {**env, "CONTRIB_KEY": keys.contributor, "CONSUMER_KEY": keys.consumer}
     for app in apps.values():
         assert cli("sync", "--repo", str(app), env=env).returncode == 0
-    head = commit_files(prompt_repo, {"prompts/demo/greet.prompt.md": prompt(
-        version="1.1.0", status="deprecated", extra="\nreplaced_by: ops/runbook")})
+    commit_files(prompt_repo, {"prompts/demo/greet.prompt.md": prompt(
+        version="1.1.0", status="deprecated", extra="\nreplaced_by: demo/farewell")})
     git(prompt_repo, "rm", "-q", "prompts/ops/runbook.prompt.md")
     git(prompt_repo, "commit", "-q", "-m", "runbook removed")
     running.wait_ready(git(prompt_repo, "rev-parse", "HEAD").strip())
-    assert head
     for name in ("git", "contributor"):
         result = cli("sync", "--check", "--repo", str(apps[name]), env=env)
         assert result.returncode == 1, result.output
-        assert "demo/greet: deprecated; use ops/runbook instead" in result.stderr
+        assert "demo/greet: deprecated; use demo/farewell instead" in result.stderr
         assert "ops/runbook@1.0.0: no longer visible" in result.stderr
     hidden = cli("sync", "--check", "--repo", str(apps["consumer"]), env=env)
     assert hidden.returncode == 1
