@@ -18,6 +18,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from promptctl.model import Prompt
@@ -208,7 +209,7 @@ class SearchIndex:
         with self._lock:
             self.db.close()
 
-    def search(self, text: str, *, limit: int = 20, allowed: set[str] | None = None,
+    def search(self, text: str, *, limit: int = 20, allowed: AbstractSet[str] | None = None,
                generation: int | None = None, some_words: bool = False) -> list[Hit]:
         """Ranked hits; ``allowed`` restricts to the ids a caller may see (filters, roles).
 
