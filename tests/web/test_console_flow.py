@@ -103,6 +103,10 @@ def test_search_select_fill_render_copy(browser: Any, served: Served) -> None:
     assert json.loads(clipboard(page)) == [{"role": "user", "content": "Hello, Ada!"}]
     # The render and the two copies were usage events of the client type web.
     assert uses_by_web(served).get("web", 0) >= before + 3
+    page.go_back()  # to the search, as it was: its address holds the query
+    page.wait_for_url("**/?q=greet")
+    assert page.get_by_role("combobox", name="Search prompts").input_value() == "greet"
+    page.get_by_role("option", name="Greeting").wait_for()
     assert page.errors == []
 
 

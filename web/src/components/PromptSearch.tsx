@@ -1,6 +1,6 @@
 // Search as you type, with the results as a listbox the arrows move through: Enter opens the
 // highlighted prompt, Escape clears the box (and, in the palette, a second Escape closes it).
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import type { Count, Filters, SearchHit } from "../api/client";
 import { useApi } from "../session";
 import { Badges } from "./Badges";
@@ -33,25 +33,39 @@ export function PromptSearch({ filters, onPick, query, onQuery, suggestTags = []
   const input = useRef<HTMLInputElement>(null);
   const { tag, collection, owner, status } = filters;
 
-  useEffect(() => {
-    if (!query.trim()) {
-      setShown(null);
-      setError(null);
-      return;
-    }
-    const controller = new AbortController();
-    api.search(query, { tag, collection, owner, status }, controller.signal).then(
-      (hits) => {
-        setShown({ query, hits });
+  // The search starts in the input's own event handler (a keystroke's request leaves before
+  // React renders), and from an effect when the query or the filters change otherwise; a
+  // newer search cancels the one in flight.
+  const started = useRef<{ key: string; controller: AbortController } | null>(null);
+  const start = useCallback(
+    (text: string) => {
+      const key = JSON.stringify([text, tag, collection, owner, status]);
+      if (started.current?.key === key) return;
+      started.current?.controller.abort();
+      const controller = new AbortController();
+      started.current = { key, controller };
+      if (!text.trim()) {
+        setShown(null);
         setError(null);
-        setActive(hits.length ? 0 : -1);
-      },
-      (reason: unknown) => {
-        if (!controller.signal.aborted) setError(reason);
-      },
-    );
-    return () => controller.abort();
-  }, [api, query, tag, collection, owner, status]);
+        return;
+      }
+      api.search(text, { tag, collection, owner, status }, controller.signal).then(
+        (hits) => {
+          if (controller.signal.aborted) return;
+          setShown({ query: text, hits });
+          setError(null);
+          setActive(hits.length ? 0 : -1);
+        },
+        (reason: unknown) => {
+          if (!controller.signal.aborted) setError(reason);
+        },
+      );
+    },
+    [api, tag, collection, owner, status],
+  );
+
+  useEffect(() => start(query), [start, query]);
+  useEffect(() => () => started.current?.controller.abort(), []);
 
   useEffect(() => {
     if (autoFocus) input.current?.focus();
@@ -97,7 +111,10 @@ export function PromptSearch({ filters, onPick, query, onQuery, suggestTags = []
         aria-activedescendant={expanded && active >= 0 ? `${id}-hit-${active}` : undefined}
         placeholder="Words, a title, a tag…"
         value={query}
-        onChange={(event) => onQuery(event.target.value)}
+        onChange={(event) => {
+          start(event.target.value);
+          onQuery(event.target.value);
+        }}
         onKeyDown={keyDown}
       />
       <ul role="listbox" id={listId} aria-label="Matching prompts" className="results" data-query={shown?.query ?? ""} hidden={!expanded}>

@@ -1,5 +1,5 @@
 // The home page: the search box (focused on load), filters, and the prompts that match.
-import { memo, useCallback, useEffect, useState } from "react";
+import { memo, useCallback, useEffect, useRef, useState } from "react";
 import type { Count, Filters, PromptSummary } from "../api/client";
 import { Link, navigate, promptPath, useLocation, withQuery } from "../router";
 import { useApi, useSession } from "../session";
@@ -14,7 +14,19 @@ export function SearchPage() {
   const api = useApi();
   const session = useSession();
   const { query: params } = useLocation();
-  const q = params.get("q") ?? "";
+  // The query is the page's own state while typing; the address follows a moment later (a
+  // shareable /?q=...), and a change of the address (Back, a tag link) comes back into it.
+  const addressQuery = params.get("q") ?? "";
+  const [q, setQ] = useState(addressQuery);
+  const written = useRef(addressQuery);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (addressQuery !== written.current) {
+      written.current = addressQuery;
+      setQ(addressQuery);
+    }
+  }, [addressQuery]);
+  useEffect(() => () => clearTimeout(timer.current), []);
   const filters: Filters = {};
   for (const name of FILTERS) filters[name] = params.get(name) ?? undefined;
   const [tags, setTags] = useState<Count[]>([]);
@@ -24,11 +36,22 @@ export function SearchPage() {
 
   // Reads the address when called, so it never changes (the filters need not render again).
   const update = useCallback((changes: Partial<Record<Param, string>>) => {
+    clearTimeout(timer.current);
     const now = new URLSearchParams(location.search);
     const next: Record<string, string | null> = {};
     for (const name of ["q", ...FILTERS] as const) next[name] = changes[name] ?? now.get(name);
+    if (changes.q !== undefined) {
+      written.current = changes.q;
+      setQ(changes.q);
+    }
     navigate(withQuery("/", next), { replace: true });
   }, []);
+
+  const typed = (value: string) => {
+    setQ(value);
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => update({ q: value }), 300);
+  };
 
   useEffect(() => {
     api.tags().then(setTags, () => setTags([]));
@@ -57,8 +80,11 @@ export function SearchPage() {
       <PromptSearch
         filters={filters}
         query={q}
-        onQuery={(value) => update({ q: value })}
-        onPick={(hit) => navigate(promptPath(hit.id))}
+        onQuery={typed}
+        onPick={(hit) => {
+          update({ q }); // Back returns to this search
+          navigate(promptPath(hit.id));
+        }}
         suggestTags={tags}
         onTag={(name) => update({ tag: name, q: "" })}
         autoFocus
