@@ -330,8 +330,12 @@ class GitRepository:
             except subprocess.TimeoutExpired:
                 process.kill()
                 code = process.wait()
-        if code != 0 and not commit:
-            raise _GitLogFailed
+        if code != 0:
+            if not commit:  # it failed before printing: walk instead
+                raise _GitLogFailed
+            # It failed half-way: what it printed is part of the history, never all of it.
+            raise RepositoryError(f"git log failed (exit {code}) while reading the history of "
+                                  f"{', '.join(paths)} in {self.path}; run it again")
 
     def _walk_log(self, head: str, paths: list[str]) -> Iterator[PathChange]:
         """The same answer as ``_git_log``, from a pygit2 walk: each commit's entry for each
