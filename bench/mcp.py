@@ -144,11 +144,64 @@ def bench_http(figures: Figures, repo: Path, tmp: Path, gets: int) -> None:
                 raise SystemExit("FINDING: promptctl serve did not get ready")
             time.sleep(0.1)
         lists, got = anyio.run(_http_calls, f"{url}/mcp", gets)
+        raw_lists, raw_gets, pings = _raw_calls(f"{url}/mcp", gets)
     finally:
         server.terminate()
         server.wait(timeout=60)
-    report_calls(figures, "http_list_page", "/mcp prompts/list, one page of 100", lists, 0.010)
-    report_calls(figures, "http_get", "/mcp prompts/get (renders), distinct prompts", got, 0.010)
+    report_calls(figures, "http_list_page", "SDK client: prompts/list, one page of 100", lists,
+                 0.010)
+    report_calls(figures, "http_get", "SDK client: prompts/get (renders), distinct prompts", got,
+                 0.010)
+    report_calls(figures, "raw_list_page", "keep-alive JSON-RPC: prompts/list, one page of 100",
+                 raw_lists, 0.010)
+    report_calls(figures, "raw_get", "keep-alive JSON-RPC: prompts/get, distinct prompts",
+                 raw_gets, 0.010)
+    report_calls(figures, "raw_ping", "keep-alive JSON-RPC: ping (the floor on this machine)",
+                 pings, 0.010)
+
+
+def _raw_calls(url: str, gets: int) -> tuple[list[float], list[float], list[float]]:
+    """The same calls as plain JSON-RPC POSTs on one kept-alive connection: what the server
+    costs, without the SDK client (which opens a connection per request)."""
+    accept = {"Accept": "application/json, text/event-stream",
+              "Content-Type": "application/json"}
+    with httpx.Client(timeout=60) as client:
+        opened = client.post(url, headers=accept, json=INIT)
+        headers = {**accept, "Mcp-Session-Id": opened.headers["mcp-session-id"],
+                   "Mcp-Protocol-Version": "2025-11-25"}
+        client.post(url, headers=headers,
+                    json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+        def call(number: int, method: str, params: dict[str, Any]) -> tuple[float, Any]:
+            started = time.perf_counter()
+            answer = client.post(url, headers=headers, json={
+                "jsonrpc": "2.0", "id": number, "method": method, "params": params})
+            took = time.perf_counter() - started
+            body = answer.text
+            data = json.loads(body.split("data: ", 1)[1]) if body.startswith("event") \
+                else answer.json()
+            return took, data["result"]
+
+        lists: list[float] = []
+        names: list[str] = []
+        cursor = None
+        number = 10
+        while True:
+            number += 1
+            took, result = call(number, "prompts/list", {"cursor": cursor} if cursor else {})
+            lists.append(took)
+            names += [p["name"] for p in result["prompts"]]
+            cursor = result.get("nextCursor")
+            if cursor is None:
+                break
+        step = max(1, len(names) // gets)
+        got = []
+        for name in names[1::step][:gets]:
+            number += 1
+            got.append(call(number, "prompts/get",
+                            {"name": name, "arguments": {"input": f"raw {name}"}})[0])
+        pings = [call(number + n + 1, "ping", {})[0] for n in range(200)]
+    return lists, got, pings
 
 
 async def _http_calls(url: str, gets: int) -> tuple[list[float], list[float]]:
