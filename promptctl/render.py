@@ -90,8 +90,8 @@ class Renderer:
     def partials_for(self, prompt: Prompt) -> dict[str, str]:
         """The partials ``prompt`` includes, directly or through another partial (path -> text),
         sorted by path: what a client needs besides the prompt file to render it the same way.
-        Every partial where an include names its template by an expression, which only
-        rendering can resolve."""
+        Every partial where an include names its template by an expression (``validate``
+        refuses those; a prompt loaded without it may still have one)."""
         cached = self._includes.get(prompt.digest)
         if cached is None:
             loader = self.env.loader
