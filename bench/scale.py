@@ -19,8 +19,11 @@ Figures, printed beside the goal of each, with the load average at the time:
 6. ``promptctl check --base main --head pr`` (one prompt changed), wall time and peak memory;
 7. ``promptctl history ID`` beside ``git log --first-parent --oneline -- PATH``.
 
-Run: ``python bench/scale.py [--sizes 1000,10000] [--commits 5000] [--json]``; 100,000 takes a
-while (``--sizes 100000``). Nothing is asserted: the figures are printed next to their goals.
+Run: ``python bench/scale.py [--sizes 1000,10000] [--commits 5000] [--json]``. The governance
+goals are for 10,000 prompts and 5,000 commits; for 100,000 run ``--sizes 100000 --commits 100``:
+``build_repository`` puts each corpus's prompts in one folder, so every commit of a 100,000-prompt
+library writes a new 50,000-entry tree, and 5,000 of them take git an hour to import and pack.
+Nothing is asserted: the figures are printed next to their goals.
 """
 
 from __future__ import annotations
