@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("promptengine")
 
 DEFAULT_TTL = 60.0
+OUTAGE_HOLD = 5.0  # seconds a stale copy is served before the server is asked again
 MAX_REF = 500
 MAX_SPEC = 100
 
@@ -69,6 +70,9 @@ class _Item:
     fresh_until: float  # time.monotonic()
     confirmed: float  # Unix time the server last confirmed it
     disk_key: str
+    # During an outage: the stale copy, served without asking again until ``held_until``.
+    stale: Prompt | None = None
+    held_until: float = 0.0
 
 
 class _Client:
@@ -104,12 +108,20 @@ class _Client:
     # --- the cache --------------------------------------------------------------------------
 
     def _fresh(self, key: Key) -> Prompt | None:
+        """The copy to serve without a request: confirmed within the TTL, or the stale copy of
+        an outage seen less than ``OUTAGE_HOLD`` seconds ago (so that an outage costs one
+        round of retries every few seconds, not one per ``get``)."""
         with self._lock:
             item = self._memory.get(key)
-            if item is None or item.fresh_until <= time.monotonic():
+            if item is None:
                 return None
-            self._memory.move_to_end(key)
-            return item.prompt
+            now = time.monotonic()
+            if item.fresh_until > now:
+                self._memory.move_to_end(key)
+                return item.prompt
+            if item.stale is not None and item.held_until > now:
+                return item.stale
+            return None
 
     def _stored(self, key: Key) -> _Item | None:
         with self._lock:
@@ -183,6 +195,7 @@ class _Client:
         if status == 304 and stored is not None:
             stored.fresh_until = time.monotonic() + self.ttl
             stored.confirmed = now
+            stored.stale = None
             self._remember(key, stored)
             if self._disk is not None:
                 self._disk.confirm(stored.disk_key, now)
@@ -211,18 +224,21 @@ class _Client:
         if status == 401:
             raise AuthenticationFailed(f"{message}; check the API key", status=401)
         if status in RETRY_STATUSES:
-            return self._offline(ref, stored, fallback, f"the server answered {status} "
-                                                        f"({message})")
+            return self._offline(key, ref, stored, fallback,
+                                 f"the server answered {status} ({message})")
         raise PromptEngineError(f"{ref}: the server answered {status}: {message}",
                                 status=status)
 
-    def _offline(self, ref: str, stored: _Item | None, fallback: str | None,
+    def _offline(self, key: Key, ref: str, stored: _Item | None, fallback: str | None,
                  reason: str) -> Prompt:
         if stored is not None:
             when = datetime.fromtimestamp(stored.confirmed, UTC).isoformat(timespec="seconds")
             why = f"{reason}; serving the copy last confirmed at {when}"
             log.warning("%s@%s: %s", stored.prompt.id, stored.prompt.version, why)
-            return stored.prompt.stale_copy(why)
+            stale = stored.prompt.stale_copy(why)
+            stored.stale, stored.held_until = stale, time.monotonic() + min(OUTAGE_HOLD, self.ttl)
+            self._remember(key, stored)
+            return stale
         if fallback is not None:
             suffix = ".prompt.md" if fallback.lstrip("\ufeff").startswith("---") \
                 else ".prompt.yaml"
@@ -264,7 +280,8 @@ class PromptClient(_Client):
         try:
             response = send(self._http, request, self.retry)
         except Unreachable as exc:
-            return self._offline(ref, stored, fallback, f"the server is unreachable ({exc})")
+            return self._offline(key, ref, stored, fallback,
+                                 f"the server is unreachable ({exc})")
         return self._settle(key, ref, response, stored, fallback)
 
     def close(self) -> None:
@@ -299,7 +316,8 @@ class AsyncPromptClient(_Client):
         try:
             response = await send_async(self._http, request, self.retry)
         except Unreachable as exc:
-            return self._offline(ref, stored, fallback, f"the server is unreachable ({exc})")
+            return self._offline(key, ref, stored, fallback,
+                                 f"the server is unreachable ({exc})")
         return self._settle(key, ref, response, stored, fallback)
 
     async def aclose(self) -> None:

@@ -291,3 +291,24 @@ def test_the_disk_cache_stays_within_its_bound(start_server: ServerFactory,
     sizes = [p.stat().st_size for p in folder.glob("*.json")]
     assert 0 < len(sizes) < 8
     assert sum(sizes) <= 6000
+
+
+def test_an_outage_is_asked_about_once_then_its_stale_copy_held_briefly(
+        peer: Peer, start_server: ServerFactory, library_repo: Path, tmp_path: Path) -> None:
+    running = start_server(library_repo)
+    real = httpx.get(f"{running.url}/api/v1/prompts/demo/greet")
+    peer.script(json_answer(real.json(), ETag=real.headers["etag"]), Answer(503))
+    with client(peer.url, tmp_path, ttl=0.5, report_usage=False) as sdk:
+        sdk.get("demo/greet")
+        time.sleep(0.6)  # the copy's TTL runs out
+        stale = sdk.get("demo/greet")
+        assert stale.stale
+        asked = len(peer.requests)
+        assert asked == 1 + FAST.attempts
+        assert sdk.get("demo/greet") is stale  # held: no new round of retries
+        assert len(peer.requests) == asked
+        peer.script(Answer(304, headers={"ETag": real.headers["etag"]}))
+        time.sleep(0.6)  # the hold (at most the TTL) runs out: asked again, and confirmed
+        back = sdk.get("demo/greet")
+        assert not back.stale
+        assert peer.requests[-1][2]["If-None-Match"] == real.headers["etag"]
