@@ -34,6 +34,10 @@ class Materialized:
     _owner: dict[str, str] = field(default_factory=dict)  # path -> the prompt that wrote it
 
     def add(self, path: str, data: bytes, owner: str) -> None:
+        parts = path.split("/")
+        if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+            raise MaterializeError(f"{owner}: {path[:200]!r} is not a path inside the "
+                                   "repository; nothing was written")
         if path in self.files and self.files[path] != data:
             raise MaterializeError(
                 f"{path}: {self._owner[path]} and {owner} need different contents here; lock "

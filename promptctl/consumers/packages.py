@@ -16,18 +16,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptctl.consumers.files import write_atomic
 from promptctl.errors import PromptctlError
+from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX
 
 if TYPE_CHECKING:
     from promptctl.model import Prompt
     from promptctl.render import Renderer
 
 FORMAT = 1
+_ID = re.compile(r"[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*")
+_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,19 @@ class Package:
     digest: str  # "sha256:<hex>" of the file's bytes as committed
     partials: dict[str, str] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Paths come from a server or a cache and become files here: each must be a plain
+        relative path of the library's shape, so that none can point outside a target."""
+        if not _ID.fullmatch(self.id) or self.path not in (
+                f"{PROMPTS_DIR}/{self.id}{MD_SUFFIX}", f"{PROMPTS_DIR}/{self.id}{YAML_SUFFIX}"):
+            raise PromptctlError(f"{self.id[:100]!r} at {self.path[:100]!r} is not a prompt id "
+                                 "and path of a prompt library; is the source a Prompt Engine?")
+        for name in self.partials:
+            parts = name.split("/")
+            if not all(_PART.fullmatch(part) for part in parts) or not any(
+                    part.startswith("_") for part in parts):
+                raise PromptctlError(f"{self.id}: {name[:100]!r} is not a partial's path")
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> Package:
@@ -97,7 +114,7 @@ class PackageCache:
             if data.pop("format") != FORMAT:
                 return None
             package = Package(**data)
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, PromptctlError):
             return None
         if (package.id, package.version, package.commit, package.digest) != (
                 prompt_id, version, commit, digest) or not package.intact():

@@ -9,11 +9,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from promptctl.consumers import lock as lock_module
 from tests.conftest import CliRunner, RepoFactory, git
-from tests.consumers.conftest import promptctl_serve
+from tests.consumers.conftest import Peer, json_answer, promptctl_serve
 from tests.server.conftest import LIBRARY, Keys, ServerFactory, commit_files, prompt
 
 PROMPTS = {
@@ -269,3 +270,24 @@ def test_dropping_a_reference_removes_only_the_files_sync_wrote(
     assert mine.read_text() == "my own command"
     assert sorted(locked(app)["files"]) == [".claude/commands/demo-greet.md",
                                             ".prompt-engine/prompts/demo/greet.prompt.md"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"path": "prompts/../../evil.prompt.md"}, "is not a prompt id and path of a prompt library"),
+    ({"id": "../evil", "path": "prompts/../evil.prompt.md"}, "is not a prompt id and path"),
+    ({"partials": {"../../../.bashrc": "rm -rf ~"}}, "'../../../.bashrc' is not a partial's"),
+    ({"partials": {"/etc/_x": "x"}}, "'/etc/_x' is not a partial's path"),
+])
+def test_paths_from_the_source_never_leave_the_repository(
+        cli: CliRunner, peer: Peer, start_server: ServerFactory, prompt_repo: Path, app: Path,
+        env: dict[str, str], change: dict[str, Any], expected: str) -> None:
+    running = start_server(prompt_repo)
+    detail = httpx.get(f"{running.url}/api/v1/prompts/demo/greet").json()
+    peer.script(json_answer({**detail, **change}))
+    write_references(app, f"{{server: {peer.url}}}", "demo/greet@1")
+    result = cli("sync", "--repo", str(app), env=env)
+    assert result.returncode == 1, result.output
+    assert expected in result.stderr
+    assert sorted(p.name for p in app.parent.rglob("*") if "evil" in p.name or
+                  p.name == ".bashrc") == []
+    assert not (app / "prompt-engine.lock").exists()
