@@ -31,7 +31,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from promptctl import __version__
-from promptctl.errors import PromptNotFound
+from promptctl.errors import PromptctlError, PromptNotFound
 from promptctl.mcp import handshake, naming, prompts, skills, tools
 from promptctl.mcp.catalogue import BadCursor, Catalogue
 
@@ -145,14 +145,20 @@ def connection_key(ctx: Context) -> str:
 
 
 async def _run(function: Callable[..., Any], *args: Any) -> Any:
-    return await anyio.to_thread.run_sync(function, *args)
+    try:
+        return await anyio.to_thread.run_sync(function, *args)
+    except PromptctlError as exc:  # the source failed (a repository, the read API): say why
+        raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
 
 
 async def _quick(catalogue: Catalogue, function: Callable[..., Any], *args: Any) -> Any:
     """``function(*args)`` on the event loop where the catalogue answers from memory (a thread
     hop costs more than the answer), else in a worker thread."""
     if catalogue.in_memory:
-        return function(*args)
+        try:
+            return function(*args)
+        except PromptctlError as exc:
+            raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
     return await _run(function, *args)
 
 

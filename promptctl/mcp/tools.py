@@ -21,7 +21,7 @@ import jsonschema
 import mcp_types as types
 
 from promptctl import inputs as inputs_module
-from promptctl.errors import InputError, PromptNotFound, RenderError
+from promptctl.errors import InputError, PromptctlError, PromptNotFound, RenderError
 from promptctl.mcp import naming
 from promptctl.mcp.catalogue import Catalogue
 
@@ -132,6 +132,14 @@ def _ok(data: dict[str, Any]) -> types.CallToolResult:
 
 def call(catalogue: Catalogue, name: str, arguments: Mapping[str, Any] | None
          ) -> types.CallToolResult:
+    try:
+        return _call(catalogue, name, arguments)
+    except PromptctlError as exc:  # the source failed (the read API is down, ...): say why
+        return failed(f"{name}: {exc}")
+
+
+def _call(catalogue: Catalogue, name: str, arguments: Mapping[str, Any] | None
+          ) -> types.CallToolResult:
     validator = _validators.get(name)
     if validator is None:
         return failed(f"unknown tool {name!r}; the tools are {', '.join(TOOLS)}")

@@ -179,3 +179,26 @@ def test_usage_errors_exit_2_with_the_fix(cli: CliRunner, repo: Path, args: list
     result = cli("mcp", *args, cwd=repo, env=env, stdin="")
     assert result.returncode == 2, result.output
     assert expected in result.stderr
+
+
+def test_a_read_api_that_cannot_be_reached_is_said_plainly(cli: CliRunner, repo: Path) -> None:
+    result = cli("mcp", "--server", "http://127.0.0.1:9", cwd=repo,
+                 stdin=json.dumps(INIT) + "\n")
+    assert result.returncode == 2
+    assert "cannot reach the read API at http://127.0.0.1:9" in result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["id"] == 7  # initialize was answered
+
+
+def test_a_read_api_failing_during_a_session_is_a_tool_error_not_a_crash() -> None:
+    from promptctl.mcp import tools
+    from promptctl.mcp.catalogue import ApiCatalogue
+
+    catalogue = ApiCatalogue("http://127.0.0.1:9", None, experimental=False)
+    try:
+        result = tools.call(catalogue, "search_prompts", {"query": "review"})
+    finally:
+        catalogue.close()
+    assert result.is_error
+    assert isinstance(result.content[0], types.TextContent)
+    assert result.content[0].text.startswith(
+        "search_prompts: cannot reach the read API at http://127.0.0.1:9")
