@@ -40,6 +40,7 @@ TIMEOUT_SECONDS = 10.0
 ATTEMPTS = 3
 MAX_RETRY_AFTER = 10.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # a prompt file is at most 1 MiB; its partials a few more
 
 
 class NotVisible(PromptctlError):
@@ -102,7 +103,12 @@ class ApiResolver:
             wait = 0.1 * 2 ** (attempt - 1)
             try:
                 with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
-                    return json.loads(answer.read())
+                    body = answer.read(MAX_ANSWER_BYTES + 1)
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise SourceUnavailable(f"{self.url}: the answer for {path} is over "
+                                            f"{MAX_ANSWER_BYTES:,} bytes; is it a Prompt "
+                                            "Engine read API?")
+                return json.loads(body)
             except urllib.error.HTTPError as exc:
                 body = exc.read()
                 if exc.code == 404:

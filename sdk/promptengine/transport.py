@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from promptengine.errors import PromptEngineError
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # a prompt file is at most 1 MiB; its partials a few more
 
 
 class Unreachable(Exception):
@@ -64,7 +67,12 @@ def send(client: httpx.Client, request: httpx.Request, policy: RetryPolicy) -> h
     while True:
         attempt += 1
         try:
-            response = client.send(request)
+            response = client.send(request, stream=True)
+            try:
+                _check_size(response)
+                response.read()
+            finally:
+                response.close()
         except httpx.TransportError as exc:
             wait = policy.delay(attempt, None)
             if wait is None:
@@ -85,7 +93,12 @@ async def send_async(client: httpx.AsyncClient, request: httpx.Request,
     while True:
         attempt += 1
         try:
-            response = await client.send(request)
+            response = await client.send(request, stream=True)
+            try:
+                _check_size(response)
+                await response.aread()
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
             wait = policy.delay(attempt, None)
             if wait is None:
@@ -97,6 +110,15 @@ async def send_async(client: httpx.AsyncClient, request: httpx.Request,
             if wait is None:
                 return response
         await asyncio.sleep(wait)
+
+
+def _check_size(response: httpx.Response) -> None:
+    """Refuse, unread, an answer that says it is larger than any prompt's."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise PromptEngineError(f"{response.request.url}: the answer is {int(declared):,} "
+                                f"bytes, over {MAX_ANSWER_BYTES:,}; is it a Prompt Engine "
+                                "read API?", status=response.status_code)
 
 
 def _describe(exc: httpx.TransportError) -> str:

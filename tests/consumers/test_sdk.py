@@ -17,6 +17,7 @@ from promptengine import (
     AuthenticationFailed,
     InvalidInputs,
     PromptClient,
+    PromptEngineError,
     PromptNotFound,
     PromptNotVisible,
     RetryPolicy,
@@ -312,3 +313,10 @@ def test_an_outage_is_asked_about_once_then_its_stale_copy_held_briefly(
         back = sdk.get("demo/greet")
         assert not back.stale
         assert peer.requests[-1][2]["If-None-Match"] == real.headers["etag"]
+
+
+def test_an_answer_larger_than_any_prompt_is_refused_unread(peer: Peer, tmp_path: Path) -> None:
+    peer.script(Answer(200, b"x" * (16 * 1024 * 1024 + 1), {"Content-Type": "application/json"}))
+    with client(peer.url, tmp_path, report_usage=False) as sdk, \
+            pytest.raises(PromptEngineError, match="over 16,777,216; is it a Prompt Engine"):
+        sdk.get("demo/greet")
