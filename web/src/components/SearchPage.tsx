@@ -19,10 +19,12 @@ export function SearchPage() {
   const addressQuery = params.get("q") ?? "";
   const [q, setQ] = useState(addressQuery);
   const written = useRef(addressQuery);
+  const typedQuery = useRef(addressQuery);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => {
     if (addressQuery !== written.current) {
       written.current = addressQuery;
+      typedQuery.current = addressQuery;
       setQ(addressQuery);
     }
   }, [addressQuery]);
@@ -38,16 +40,20 @@ export function SearchPage() {
   const update = useCallback((changes: Partial<Record<Param, string>>) => {
     clearTimeout(timer.current);
     const now = new URLSearchParams(location.search);
-    const next: Record<string, string | null> = {};
-    for (const name of ["q", ...FILTERS] as const) next[name] = changes[name] ?? now.get(name);
+    // The query is what is in the box, written into the address yet or not.
+    const query = changes.q ?? typedQuery.current;
+    const next: Record<string, string | null> = { q: query };
+    for (const name of FILTERS) next[name] = changes[name] ?? now.get(name);
+    written.current = query;
     if (changes.q !== undefined) {
-      written.current = changes.q;
+      typedQuery.current = changes.q;
       setQ(changes.q);
     }
     navigate(withQuery("/", next), { replace: true });
   }, []);
 
   const typed = (value: string) => {
+    typedQuery.current = value;
     setQ(value);
     clearTimeout(timer.current);
     timer.current = setTimeout(() => update({ q: value }), 300);
