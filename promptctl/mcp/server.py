@@ -147,6 +147,8 @@ def connection_key(ctx: Context) -> str:
 async def _run(function: Callable[..., Any], *args: Any) -> Any:
     try:
         return await anyio.to_thread.run_sync(function, *args)
+    except BadCursor as exc:
+        raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
     except PromptctlError as exc:  # the source failed (a repository, the read API): say why
         raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
 
@@ -157,6 +159,8 @@ async def _quick(catalogue: Catalogue, function: Callable[..., Any], *args: Any)
     if catalogue.in_memory:
         try:
             return function(*args)
+        except BadCursor as exc:
+            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
         except PromptctlError as exc:
             raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
     return await _run(function, *args)
@@ -168,11 +172,8 @@ def build(pick: Pick, notifier: Notifier) -> Server[Any]:
     async def list_prompts(ctx: Context, params: types.PaginatedRequestParams | None
                            ) -> types.ListPromptsResult:
         catalogue = pick(ctx)
-        try:
-            details, after = await _quick(catalogue, catalogue.page,
-                                          params.cursor if params else None, prompts.PAGE)
-        except BadCursor as exc:
-            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
+        details, after = await _quick(catalogue, catalogue.page,
+                                      params.cursor if params else None, prompts.PAGE)
         return types.ListPromptsResult(prompts=[prompts.listed(d) for d in details],
                                        next_cursor=after)
 
@@ -202,11 +203,8 @@ def build(pick: Pick, notifier: Notifier) -> Server[Any]:
     async def list_resources(ctx: Context, params: types.PaginatedRequestParams | None
                              ) -> types.ListResourcesResult:
         catalogue = pick(ctx)
-        try:
-            details, after = await _run(catalogue.page, params.cursor if params else None,
-                                        RESOURCES_PAGE)
-        except BadCursor as exc:
-            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
+        details, after = await _run(catalogue.page, params.cursor if params else None,
+                                    RESOURCES_PAGE)
         listed = []
         for detail in details:
             skill = skills.skill_for(detail)
@@ -242,10 +240,7 @@ def build(pick: Pick, notifier: Notifier) -> Server[Any]:
 
     async def list_skills(ctx: Context, params: ListSkillsParams) -> dict[str, Any]:
         catalogue = pick(ctx)
-        try:
-            details, after = await _run(catalogue.page, params.cursor, SKILLS_PAGE)
-        except BadCursor as exc:
-            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
+        details, after = await _run(catalogue.page, params.cursor, SKILLS_PAGE)
         answer: dict[str, Any] = {"resultType": "complete",
                                   "skills": [skills.skill_for(d).entry() for d in details],
                                   "ttlMs": 0, "cacheScope": "private"}

@@ -18,6 +18,7 @@ from tests.mcp.conftest import (
     Served,
     SkillsGet,
     SkillsGetParams,
+    SkillsList,
     all_prompts,
     all_skills,
     http_session,
@@ -213,6 +214,10 @@ def test_skills_are_listed_with_digests_of_what_resources_read_returns(served: S
             with pytest.raises(MCPError) as unknown:
                 await session.send_request(SkillsGet(params=SkillsGetParams(
                     uri="skill://docs/nothing/SKILL.md")), Answer)
+            with pytest.raises(MCPError) as cursor:
+                await session.send_request(SkillsList(params=types.PaginatedRequestParams(
+                    cursor="not-ours")), Answer)
+            assert cursor.value.error.code == types.INVALID_PARAMS
             return skills, entry, read, got, resources, unknown.value
 
     skills, entry, read, got, resources, unknown = run(scenario)
