@@ -127,6 +127,9 @@ def bench_sync(url: str, ids: list[str], base: Path, runs: int) -> dict[str, Any
             f"the server {figures[how]['cold_s']:.3f} s (target {SYNC_COLD_TARGET_S} s); warm "
             f"lock and cache {figures[how]['warm_s']:.3f} s (target {SYNC_WARM_TARGET_S} s); "
             f"{loadavg()}")
+        log(f"    each run, cold: {', '.join(f'{t:.3f}' for t in cold)} s (the first also "
+            f"meets a server that has not read these prompts' history yet); warm: "
+            f"{', '.join(f'{t:.3f}' for t in warm)} s")
     return figures
 
 
