@@ -190,9 +190,10 @@ def sync(context: Context, *, update: Iterable[str] | None = None,
                 entry = Locked(package.id, package.version, package.commit, package.digest,
                                package.path, (reference.text,))
                 _claim(entries, origin, entry, reference)
+                if package.id not in packages:
+                    outcome.resolved.append(f"{package.id}@{package.version}")
                 packages[package.id] = package
                 context.cache.put(package)
-                outcome.resolved.append(f"{package.id}@{package.version}")
     missing = [e for e in entries.values() if e.id not in packages]
     for package in _each(context.package, missing):
         packages[package.id] = package
