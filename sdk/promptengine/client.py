@@ -18,6 +18,7 @@ rendering needs no lock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -322,9 +323,7 @@ class AsyncPromptClient(_Client):
 
     async def aclose(self) -> None:
         if self.usage is not None:
-            import asyncio
-
-            await asyncio.to_thread(self.usage.close)
+            await asyncio.to_thread(self.usage.close)  # joins the reporting thread
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncPromptClient:
