@@ -4,8 +4,8 @@
 # when the console's sources did; the stamps live in .venv/ beside the Python install's.
 
 web_sources_hash() {
-    find web/src web/index.html web/package.json web/package-lock.json web/tsconfig.json \
-        web/vite.config.ts -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64
+    find web/src web/public web/index.html web/package.json web/package-lock.json \
+        web/tsconfig.json web/vite.config.ts -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64
 }
 
 web_build() {

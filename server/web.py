@@ -3,7 +3,8 @@
 The console is a single-page app built from ``web/`` into ``server/webapp/`` (``npm run build``,
 which ``scripts/run`` and ``scripts/test`` do; the wheel carries the built files). Its pages are
 stable URLs (``/p/engineering/code-review@1.2.0``): each answers the same ``index.html``, and the
-app reads the address. Only the app's own paths are answered here, so ``/api``, ``/healthz``,
+app reads the address; ``/sw.js``, its service worker, keeps them for when the server is
+unreachable. Only the app's own paths are answered here, so ``/api``, ``/healthz``,
 ``/readyz``, ``/metrics`` and ``/mcp`` keep their meaning, and anything else is the API's JSON 404.
 
 ``/docs`` is Swagger UI from files copied out of the ``swagger-ui-dist`` package at build time:
@@ -75,6 +76,18 @@ def install(app: FastAPI, root: Path = WEBAPP) -> None:
         return _file(root / "assets", name, request, "public, max-age=31536000, immutable")
 
     app.add_api_route("/assets/{name}", asset, methods=["GET", "HEAD"], include_in_schema=False)
+
+    async def service_worker() -> Response:
+        # Keeps the app's page and assets for when this server is unreachable (web/public/sw.js);
+        # never cached itself, so a new build's worker is found at once.
+        path = root / "sw.js"
+        if not path.is_file():
+            raise not_found("no file 'sw.js'; the web console's files are rebuilt by "
+                            "`npm run build` in web/")
+        return FileResponse(path, media_type="text/javascript; charset=utf-8",
+                            headers={"Cache-Control": "no-cache", **SECURITY_HEADERS})
+
+    app.add_api_route("/sw.js", service_worker, methods=["GET", "HEAD"], include_in_schema=False)
 
     async def docs() -> HTMLResponse:
         if not all((root / "docs" / name).is_file() for name in SWAGGER_FILES):

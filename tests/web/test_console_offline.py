@@ -1,6 +1,6 @@
 """Favorites and recent prompts open from the browser's IndexedDB while the server is stopped,
-with an offline banner and the saved version; when the server is back, they are brought up to
-date."""
+with an offline banner and the saved version, in the open page and in a new one (the console's
+service worker keeps the page); when the server is back, they are brought up to date."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def test_favorites_open_with_the_server_stopped_and_refresh_when_it_is_back(
         browser: Any, served: Served, screenshots: Path) -> None:
     page = open_console(browser, served, "consumer")
     page.goto("/p/demo/greet")
+    # The service worker has kept the console (it does so once installed).
+    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
     page.get_by_role("button", name="Add to favorites").click()
     assert page.get_by_role("button", name="★ Favorite").get_attribute("aria-pressed") == "true"
     page.goto("/p/demo/farewell")
@@ -50,6 +52,14 @@ def test_favorites_open_with_the_server_stopped_and_refresh_when_it_is_back(
     assert page.get_by_role("button", name="Render").is_disabled()
     assert axe_violations(page) == []
     screenshot(page, screenshots, "prompt-offline")
+
+    # A reload, a new tab: the console itself comes from its service worker's cache.
+    other = page.context.new_page()
+    other.goto(f"{served.url}/favorites")
+    other.get_by_role("status").filter(has_text="The server cannot be reached").wait_for()
+    assert "demo/greet@1.0.0" in other.get_by_role("region", name="Favorites",
+                                                   exact=True).inner_text()
+    other.close()
 
     # Back, with a new version of the favorite committed meanwhile.
     served.commit({"prompts/demo/greet.prompt.md": prompt(

@@ -92,6 +92,15 @@ def test_assets_are_cached_for_good_and_sent_gzipped_to_who_accepts_it(running: 
         assert len(raw) < len(plain.content)
 
 
+def test_the_service_worker_is_served_from_the_root_and_never_cached(running: Running) -> None:
+    answer = running.client().get("/sw.js")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert answer.headers["cache-control"] == "no-cache"
+    assert answer.content == (WEBAPP / "sw.js").read_bytes()
+    assert "caches.open" in answer.text
+
+
 def test_docs_is_swagger_ui_from_local_files(running: Running) -> None:
     client = running.client()
     page = client.get("/docs")

@@ -39,7 +39,7 @@ def project(tmp_path: Path) -> Path:
     (root / "scripts").mkdir(parents=True)
     (root / ".venv").mkdir()
     shutil.copy2(ROOT / "scripts" / "web.sh", root / "scripts" / "web.sh")
-    for name in ("src/main.tsx", "index.html", "package.json", "package-lock.json",
+    for name in ("src/main.tsx", "public/sw.js", "index.html", "package.json", "package-lock.json",
                  "tsconfig.json", "vite.config.ts"):
         target = root / "web" / name
         target.parent.mkdir(parents=True, exist_ok=True)

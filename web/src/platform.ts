@@ -14,6 +14,8 @@ export interface Platform {
   forgetKey(): void;
   /** Open an external link outside the console. */
   openLink(url: string): void;
+  /** Keep the console itself at hand for when the server is unreachable. */
+  keepForOffline(): void;
 }
 
 function storage(kind: "local" | "session"): Storage | null {
@@ -44,6 +46,13 @@ export const browserPlatform: Platform = {
   },
   openLink(url) {
     window.open(url, "_blank", "noopener,noreferrer");
+  },
+  keepForOffline() {
+    // A service worker (public/sw.js) keeps the page and its assets. Browsers allow one on
+    // https and on localhost only; elsewhere the console simply needs the server to open.
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+      navigator.serviceWorker.register("/sw.js").catch(() => undefined);
+    }
   },
 };
 
