@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -13,19 +15,30 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server import errors, web
-from tests.server.conftest import (  # noqa: F401 (fixtures)
-    Running,
-    ServerFactory,
-    library_repo,
-    start_server,
-)
-from tests.web.conftest import WEBAPP, require_built_console
+from tests.server.conftest import LIBRARY
+from tests.web.conftest import WEBAPP, Served, require_built_console, serve_library
 
 
-@pytest.fixture
-def running(start_server: ServerFactory, library_repo: Path) -> Running:  # noqa: F811
+@dataclass
+class Running:
+    url: str
+    http: httpx.Client
+
+    def client(self) -> httpx.Client:
+        return self.http
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """One `promptctl serve` for the module (anonymous, on loopback): the tests only read."""
     require_built_console()
-    return start_server(library_repo)
+    served: Served = serve_library(tmp_path_factory.mktemp("serving"), LIBRARY,
+                                   with_keys=False)
+    try:
+        with httpx.Client(base_url=served.url, timeout=10) as http:
+            yield Running(served.url, http)
+    finally:
+        served.stop()
 
 
 PAGES = ["/", "/p/demo/greet", "/p/demo/greet@1.0.0", "/diff/demo/greet?from=1.0.0&to=1.0.0",
