@@ -58,6 +58,7 @@ class _Loaded:
     # Set once initialize is answered: reading a large index holds the interpreter for long
     # stretches, which would delay that answer; importing the SDK does not, and starts at once.
     go: threading.Event = field(default_factory=threading.Event)
+    ended: bool = False  # the session ended first: nothing left to load
 
 
 def serve(holder: Holder, *, poll_seconds: float) -> None:
@@ -82,6 +83,7 @@ def serve(holder: Holder, *, poll_seconds: float) -> None:
 
         anyio.run(_run, loaded.server, holder, first, answered, stdin, wire, poll_seconds)
     finally:
+        loaded.ended = True
         loaded.go.set()
         worker.join()
         holder.close()
@@ -92,6 +94,8 @@ def _load(holder: Holder, loaded: _Loaded) -> None:
         from promptctl.mcp import server as server_module
 
         loaded.go.wait()
+        if loaded.ended:
+            return
         holder.refresh()
         notifier = server_module.Notifier()
         loaded.server = (server_module, notifier,

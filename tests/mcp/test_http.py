@@ -268,11 +268,14 @@ async def _everything(served: Served, name: str) -> dict[str, Any]:
                                                             types.TextContent) else ""
                 tools.append("ok" if not result.is_error else text.replace(prompt_id, "ID"))
             found["tools"][prompt_id] = tools
-            try:
-                await session.read_resource(f"skill://{prompt_id}/SKILL.md")
-                found["read"][prompt_id] = "ok"
-            except MCPError as exc:
-                found["read"][prompt_id] = exc.error.message.replace(prompt_id, "ID")
+            reads = []
+            for uri in (f"skill://{prompt_id}/SKILL.md", f"prompt://{prompt_id}"):
+                try:
+                    await session.read_resource(uri)
+                    reads.append("ok")
+                except MCPError as exc:
+                    reads.append(exc.error.message.replace(prompt_id, "ID"))
+            found["read"][prompt_id] = reads
         hits = await session.call_tool("search_prompts", {"query": "Zanzibar"})
         assert isinstance(hits.structured_content, dict)
         found["search"] = {h["id"] for h in hits.structured_content["hits"]}
@@ -295,7 +298,7 @@ def test_visibility_matrix_across_list_get_completion_tools_and_skills(
             assert found["get"][prompt_id] == "ok"
             assert found["completion"][prompt_id] == ["true", "false"]
             assert found["tools"][prompt_id] == ["ok", "ok"]
-            assert found["read"][prompt_id] == "ok"
+            assert found["read"][prompt_id] == ["ok", "ok"]
         else:  # exactly the answers of a prompt that does not exist
             assert found["get"][prompt_id] == absent
             assert found["completion"][prompt_id] == found["completion"]["demo/absent"] == []
