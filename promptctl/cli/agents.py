@@ -82,14 +82,26 @@ def _key(key_env: str | None) -> str | None:
 
 def _remote(url: str, key: str | None, experimental: bool) -> Any:
     from promptctl.errors import UsageError
-    from promptctl.mcp.catalogue import ApiCatalogue
     from promptctl.mcp.stdio import Holder
 
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--server {url}: give the read API's base URL, e.g. "
                          "https://prompts.example.com")
-    catalogue = ApiCatalogue(url, key, experimental)
-    return Holder(stamp=catalogue.revision, load=lambda _stamp: catalogue)
+    made: list[Any] = []  # the client, made in the loading thread (its imports are not light)
+
+    def catalogue() -> Any:
+        if not made:
+            from promptctl.mcp.catalogue import ApiCatalogue
+
+            made.append(ApiCatalogue(url, key, experimental))
+        return made[0]
+
+    def close() -> None:
+        if made:
+            made[0].close()
+
+    return Holder(stamp=lambda: str(catalogue().revision()), load=lambda _stamp: catalogue(),
+                  close=close)
 
 
 def _local(repo: Path | None, ref: str | None, experimental: bool) -> Any:
