@@ -103,6 +103,7 @@ export function PromptSearch({ filters, onPick, query, onQuery, suggestTags = []
         ref={input}
         type="search"
         role="combobox"
+        autoFocus={autoFocus} // focused as it is mounted, before the first paint
         autoComplete="off"
         spellCheck={false}
         aria-expanded={expanded}
