@@ -116,7 +116,8 @@ class IndexCatalogue:
                  "snippet": h.snippet} for h in hits]
 
     def used(self, kind: str, prompt_id: str, version: str | None, *, ok: bool = True) -> None:
-        self.state.record_usage(self.caller, prompt_id, version, "mcp", kind, ok=ok)
+        self.state.record_usage(self.caller, prompt_id, version, "mcp", kind, ok=ok,
+                                client_name=self.client)
         log.info("mcp %s %s", kind, prompt_id, extra={"fields": {
             "key": self.caller.name, "prompt": prompt_id, "version": version,
             "client": self.client, "ok": ok}})

@@ -210,11 +210,19 @@ class RenderErrorRate(BaseModel):
     error_rate: float
 
 
+class ClientCount(BaseModel):
+    client_type: str
+    client_name: str = Field(description="The name the client gave itself (MCP's clientInfo).")
+    count: int
+
+
 class UsageSummary(BaseModel):
     model_config = _example(since=1767225600.0, total=42,
                             top_prompts=[{"prompt_id": "engineering/commit-message", "count": 30}],
                             per_team=[{"team": "platform", "count": 40}],
                             per_client_type=[{"client_type": "desktop", "count": 25}],
+                            per_client=[{"client_type": "mcp", "client_name": "codex-mcp-client",
+                                         "count": 12}],
                             render_error_rates=[{"prompt_id": "engineering/commit-message",
                                                  "renders": 20, "errors": 1,
                                                  "error_rate": 0.05}])
@@ -223,6 +231,8 @@ class UsageSummary(BaseModel):
     top_prompts: list[PromptCount]
     per_team: list[TeamCount]
     per_client_type: list[ClientTypeCount]
+    per_client: list[ClientCount] = Field(description=(
+        "Events by client type and the client's own name, for clients that give one (MCP)."))
     render_error_rates: list[RenderErrorRate]
 
 

@@ -113,11 +113,12 @@ class ServerState:
         self._keys_stamp = stamp
 
     def record_usage(self, caller: Caller, prompt_id: str, version: str | None,
-                     client_type: str, kind: str, *, ok: bool = True) -> None:
+                     client_type: str, kind: str, *, ok: bool = True,
+                     client_name: str | None = None) -> None:
         if self.usage is None:
             return
         self.usage.record(UsageEvent(prompt_id, version, client_type, caller.name, caller.team,
-                                     kind, ok))
+                                     kind, ok, client_name=client_name))
 
     async def store_usage(self, caller: Caller, prompt_id: str, version: str | None,
                           client_type: str, kind: str) -> bool:

@@ -46,7 +46,8 @@ log = logging.getLogger("promptctl.server.usage")
 CLIENT_TYPES: Final = ("desktop", "web", "codex", "cli", "mcp", "sdk", "other")
 KINDS: Final = ("get", "render", "reported")
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2  # 2: client_name
+MAX_CLIENT_NAME: Final = 64  # characters kept of a client's own name (MCP's clientInfo.name)
 BUSY_TIMEOUT_MS: Final = 2000
 MAX_ATTEMPTS: Final = 3  # writes tried per event before it is counted as failed
 SUMMARY_FLUSH_TIMEOUT: Final = 2.0  # how long summary() waits for the writer to catch up
@@ -63,18 +64,23 @@ _SCHEMA: Final = (
         key_name TEXT,
         team TEXT,
         kind TEXT NOT NULL,
-        ok INTEGER NOT NULL
+        ok INTEGER NOT NULL,
+        client_name TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS usage_events_at ON usage_events (at)",
     "CREATE INDEX IF NOT EXISTS usage_events_prompt_id ON usage_events (prompt_id)",
 )
+# What each schema version adds to the one before, for a file an older server wrote.
+_MIGRATIONS: Final = {
+    2: ("ALTER TABLE usage_events ADD COLUMN client_name TEXT",),
+}
 _INSERT: Final = (
-    "INSERT INTO usage_events (at, prompt_id, version, client_type, key_name, team, kind, ok)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO usage_events (at, prompt_id, version, client_type, key_name, team, kind, ok,"
+    " client_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _WAKE: Final = object()  # put on the queue to wake the writer for a flush or a close
 
-Row = tuple[float, str, str | None, str, str | None, str | None, str, int]
+Row = tuple[float, str, str | None, str, str | None, str | None, str, int, str | None]
 Waiter = asyncio.Future[bool]  # set True once its event is committed, False once given up
 
 
@@ -93,6 +99,12 @@ class ClientTypeCount(TypedDict):
     count: int
 
 
+class ClientCount(TypedDict):
+    client_type: str
+    client_name: str
+    count: int
+
+
 class RenderErrorRate(TypedDict):
     prompt_id: str
     renders: int
@@ -108,6 +120,7 @@ class UsageSummary(TypedDict):
     top_prompts: list[PromptCount]
     per_team: list[TeamCount]  # a null team (anonymous access) is "unknown"
     per_client_type: list[ClientTypeCount]
+    per_client: list[ClientCount]  # events whose client said its name (MCP's initialize)
     render_error_rates: list[RenderErrorRate]
 
 
@@ -129,6 +142,16 @@ def normalise_client_type(value: str | None) -> str:
     return lowered if lowered in CLIENT_TYPES else "other"
 
 
+def normalise_client_name(value: str | None) -> str | None:
+    """A client's own name as a summary row shows it: printable characters, spaces collapsed, at
+    most MAX_CLIENT_NAME of them; None when nothing is left. Clients choose it, so it is only
+    ever shown, never a metric label."""
+    if value is None:
+        return None
+    kept = " ".join("".join(c if c.isprintable() else " " for c in value).split())
+    return kept[:MAX_CLIENT_NAME] or None
+
+
 @dataclass(frozen=True, slots=True)
 class UsageEvent:
     """One use of a prompt: fetched (``get``), rendered (``render``) or reported by a client."""
@@ -141,6 +164,7 @@ class UsageEvent:
     kind: str
     ok: bool = True
     at: float = field(default_factory=time.time)
+    client_name: str | None = None  # what the client calls itself, e.g. MCP's clientInfo.name
 
     def __post_init__(self) -> None:
         # Checked here, in the caller, because one malformed event would fail its whole batch.
@@ -148,7 +172,7 @@ class UsageEvent:
             raise ValueError(f"usage event kind must be one of {KINDS}, not {self.kind!r}")
         if not isinstance(self.prompt_id, str) or not isinstance(self.client_type, str):
             raise TypeError("usage event prompt_id and client_type must be strings")
-        for name in ("version", "key_name", "team"):
+        for name in ("version", "key_name", "team", "client_name"):
             if not isinstance(getattr(self, name), str | None):
                 raise TypeError(f"usage event {name} must be a string or None")
         if not isinstance(self.at, int | float):
@@ -156,7 +180,8 @@ class UsageEvent:
 
     def row(self) -> Row:
         return (self.at, self.prompt_id, self.version, normalise_client_type(self.client_type),
-                self.key_name, self.team, self.kind, int(self.ok))
+                self.key_name, self.team, self.kind, int(self.ok),
+                normalise_client_name(self.client_name))
 
 
 class _Submitted:
@@ -536,7 +561,8 @@ class UsageStore:
         if self.healthy:
             self.flush(SUMMARY_FLUSH_TIMEOUT)
         result: UsageSummary = {"since": since, "total": 0, "top_prompts": [], "per_team": [],
-                                "per_client_type": [], "render_error_rates": []}
+                                "per_client_type": [], "per_client": [],
+                                "render_error_rates": []}
         if not self.path.is_file():
             return result  # nothing written yet
         try:
@@ -546,9 +572,10 @@ class UsageStore:
             raise UsageStoreError(f"cannot open the usage database {self.path}: {_short(exc)}; "
                                   "check the file exists and is readable") from exc
         try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            schema = conn.execute("PRAGMA user_version").fetchone()[0]
+            if schema == 0:
                 return result  # created but the schema is not there yet
-            _fill_summary(conn, result, since, limit)
+            _fill_summary(conn, result, since, limit, client_names=schema >= 2)
         except sqlite3.Error as exc:
             raise UsageStoreError(f"cannot read the usage database {self.path}: "
                                   f"{_short(exc)}") from exc
@@ -590,7 +617,10 @@ def _open(path: Path) -> sqlite3.Connection:
                                   f"({SCHEMA_VERSION}); upgrade the server or use another file")
         if version < SCHEMA_VERSION:
             conn.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA:
+            statements = _SCHEMA if version == 0 else tuple(
+                statement for step in range(version + 1, SCHEMA_VERSION + 1)
+                for statement in _MIGRATIONS[step])
+            for statement in statements:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -601,7 +631,7 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 def _fill_summary(conn: sqlite3.Connection, result: UsageSummary, since: float | None,
-                  limit: int) -> None:
+                  limit: int, *, client_names: bool = True) -> None:
     where = "WHERE at >= ?" if since is not None else ""
     args: tuple[float, ...] = (since,) if since is not None else ()
     result["total"] = conn.execute(f"SELECT COUNT(*) FROM usage_events {where}",  # noqa: S608
@@ -624,6 +654,16 @@ def _fill_summary(conn: sqlite3.Connection, result: UsageSummary, since: float |
             f"SELECT client_type, COUNT(*) AS n FROM usage_events {where} "  # noqa: S608
             "GROUP BY client_type ORDER BY n DESC, client_type", args)
     ]
+    if client_names:  # a file of schema 1 that this server has not opened for writing yet
+        named = f"{where} AND client_name IS NOT NULL" if where else \
+            "WHERE client_name IS NOT NULL"
+        result["per_client"] = [
+            {"client_type": client_type, "client_name": name, "count": count}
+            for client_type, name, count in conn.execute(
+                "SELECT client_type, client_name, COUNT(*) AS n "  # noqa: S608
+                f"FROM usage_events {named} GROUP BY client_type, client_name "
+                "ORDER BY n DESC, client_type, client_name LIMIT ?", (*args, limit))
+        ]
     render_where = f"{where} AND kind = 'render'" if where else "WHERE kind = 'render'"
     result["render_error_rates"] = [
         {"prompt_id": prompt_id, "renders": renders, "errors": errors,

@@ -372,6 +372,11 @@ def test_gets_and_renders_are_usage_events_of_client_type_mcp(served: Served) ->
     assert {"prompt_id": "ops/runbook", "count": 4} in after["top_prompts"]
     runbook = next(r for r in after["render_error_rates"] if r["prompt_id"] == "ops/runbook")
     assert (runbook["renders"], runbook["errors"]) == (3, 1)
+    # The client's own name, from initialize (the SDK's ClientSession calls itself "mcp").
+    named = {(r["client_type"], r["client_name"]): r["count"] for r in after["per_client"]}
+    before_named = {(r["client_type"], r["client_name"]): r["count"]
+                    for r in before["per_client"]}
+    assert named[("mcp", "mcp")] - before_named.get(("mcp", "mcp"), 0) == 4
 
 
 def test_the_sdk_answers_initialize_as_the_stdio_fast_path_does(served: Served) -> None:

@@ -133,7 +133,7 @@ def test_database_is_in_wal_mode_with_schema(make_store: StoreFactory, tmp_path:
     assert store.flush()
     with closing(sqlite3.connect(tmp_path / "usage.db")) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
         indexes = {name for (name,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_events'")}
         stored = conn.execute("SELECT prompt_id, version, client_type, key_name, team, kind, ok "
@@ -180,6 +180,7 @@ def test_summary_counts_what_was_sent(known_store: UsageStore) -> None:
                             {"client_type": "cli", "count": 1},
                             {"client_type": "codex", "count": 1},
                             {"client_type": "mcp", "count": 1}],
+        "per_client": [],
         "render_error_rates": [
             {"prompt_id": "ml/eval", "renders": 2, "errors": 2, "error_rate": 1.0},
             {"prompt_id": "eng/review", "renders": 3, "errors": 1, "error_rate": 1 / 3},
@@ -207,7 +208,46 @@ def test_summary_since_and_limit(known_store: UsageStore) -> None:
 def test_summary_of_an_empty_store(make_store: StoreFactory) -> None:
     assert make_store().summary(since=5) == {
         "since": 5, "total": 0, "top_prompts": [], "per_team": [], "per_client_type": [],
-        "render_error_rates": []}
+        "per_client": [], "render_error_rates": []}
+
+
+def test_clients_that_name_themselves_are_counted_by_name(make_store: StoreFactory) -> None:
+    store = make_store(flush_interval=30)
+    for name in ["claude-code", "claude-code", "Codex\x1b[31m  CLI\n", "x" * 200, "  ", None]:
+        store.record(UsageEvent("eng/review", "1.0.0", "mcp", "ci-key", "core", "get",
+                                client_name=name))
+    assert store.summary()["per_client"] == [
+        {"client_type": "mcp", "client_name": "claude-code", "count": 2},
+        {"client_type": "mcp", "client_name": "Codex [31m CLI", "count": 1},
+        {"client_type": "mcp", "client_name": "x" * 64, "count": 1},
+    ]
+    with pytest.raises(TypeError, match="client_name"):
+        UsageEvent("eng/review", None, "mcp", None, None, "get",
+                   client_name=7)  # type: ignore[arg-type]
+
+
+def test_a_file_of_the_first_schema_is_migrated_and_keeps_its_events(
+        make_store: StoreFactory, tmp_path: Path) -> None:
+    path = tmp_path / "usage.db"
+    with closing(sqlite3.connect(path)) as conn:  # what a server of schema 1 wrote
+        conn.execute("""CREATE TABLE usage_events (id INTEGER PRIMARY KEY, at REAL NOT NULL,
+            prompt_id TEXT NOT NULL, version TEXT, client_type TEXT NOT NULL, key_name TEXT,
+            team TEXT, kind TEXT NOT NULL, ok INTEGER NOT NULL)""")
+        conn.execute("INSERT INTO usage_events (at, prompt_id, version, client_type, key_name,"
+                     " team, kind, ok) VALUES (1000, 'eng/old', '1.0.0', 'web', 'k', 't', 'get',"
+                     " 1)")
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+    reader = make_store(path, start=False)  # a summary before the writer opened it
+    assert (reader.summary()["total"], reader.summary()["per_client"]) == (1, [])
+    store = make_store(path, flush_interval=30)
+    store.record(UsageEvent("eng/new", None, "mcp", None, None, "get", client_name="cursor"))
+    summary = store.summary()
+    assert summary["total"] == 2
+    assert summary["per_client"] == [
+        {"client_type": "mcp", "client_name": "cursor", "count": 1}]
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_record_never_raises_while_failing_then_recovers(make_store: StoreFactory,

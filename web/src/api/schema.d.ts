@@ -229,6 +229,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ClientCount */
+        ClientCount: {
+            /**
+             * Client Name
+             * @description The name the client gave itself (MCP's clientInfo).
+             */
+            client_name: string;
+            /** Client Type */
+            client_type: string;
+            /** Count */
+            count: number;
+        };
         /** ClientTypeCount */
         ClientTypeCount: {
             /** Client Type */
@@ -899,6 +911,13 @@ export interface components {
         /**
          * UsageSummary
          * @example {
+         *       "per_client": [
+         *         {
+         *           "client_name": "codex-mcp-client",
+         *           "client_type": "mcp",
+         *           "count": 12
+         *         }
+         *       ],
          *       "per_client_type": [
          *         {
          *           "client_type": "desktop",
@@ -930,6 +949,11 @@ export interface components {
          *     }
          */
         UsageSummary: {
+            /**
+             * Per Client
+             * @description Events by client type and the client's own name, for clients that give one (MCP).
+             */
+            per_client: components["schemas"]["ClientCount"][];
             /** Per Client Type */
             per_client_type: components["schemas"]["ClientTypeCount"][];
             /** Per Team */
