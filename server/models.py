@@ -60,16 +60,24 @@ class PromptSummary(BaseModel):
     path: str
 
 
-class PromptList(BaseModel):
-    model_config = _example(items=[_SUMMARY_EXAMPLE], next_cursor="ZW5naW5lZXJpbmcvcHl0aG9u")
-    items: list[PromptSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at "
-                                                "the end.")
-
-
 class Message(BaseModel):
     role: str
     content: str
+
+
+class PromptListItem(PromptSummary):
+    model_config = _example(**_SUMMARY_EXAMPLE)
+    inputs: dict[str, dict[str, Any]] | None = Field(default=None, description=(
+        "With `detail=true` only: the inputs, as in the prompt's detail."))
+    messages: list[Message] | None = Field(default=None, description=(
+        "With `detail=true` only: the message templates, as in the prompt's detail."))
+
+
+class PromptList(BaseModel):
+    model_config = _example(items=[_SUMMARY_EXAMPLE], next_cursor="ZW5naW5lZXJpbmcvcHl0aG9u")
+    items: list[PromptListItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at "
+                                                "the end.")
 
 
 class RenderLimits(BaseModel):

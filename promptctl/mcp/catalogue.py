@@ -222,6 +222,9 @@ class ApiError(UsageError):
     """The read API refused or failed a request; the message says why and what to do."""
 
 
+MAX_DETAILS = 1024  # details an ApiCatalogue keeps for its current revision
+
+
 @dataclass
 class ApiCatalogue:
     """The read API of ``url`` with one key: the server applies the key's role, this adds the
@@ -232,8 +235,10 @@ class ApiCatalogue:
     experimental: bool
     client: Any = None  # httpx.Client
     in_memory: bool = False
-    _details: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _revision: str = ""
+    # Details read at this revision, by (ref, version): an MCP prompts/get reads the detail
+    # (for its inputs' types), then renders; asked again, it is not read (nor counted) again.
+    _details: dict[tuple[str, str | None], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         import httpx
@@ -285,29 +290,15 @@ class ApiCatalogue:
             raise ApiError(f"cannot reach the read API at {self.url}: {exc}; check --server "
                            "and that the server runs") from None
         commit = _json(answer).get("commit")
-        if commit:
+        if commit and str(commit) != self._revision:
             self._revision = str(commit)
+            self._details = {}
         return self._revision
 
-    def _detail(self, prompt_id: str, version: str) -> dict[str, Any] | None:
-        key = (prompt_id, version)
-        found = self._details.get(key)
-        if found is None:
-            found = self._call("GET", f"/api/v1/prompts/{prompt_id}",
-                               params={"version": version})
-            if found is None:
-                return None
-            if len(self._details) > 4096:
-                self._details.clear()
-            self._details[key] = found
-        return found
-
     def page(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of the list API; the inputs (MCP arguments) are in each prompt's detail,
-        read once per version and kept (several at a time)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        params: dict[str, Any] = {"limit": min(limit, 200)}
+        """A page of the list API with each prompt's inputs (MCP arguments) and templates
+        (``detail=true``): one request a page, and no usage event for prompts only listed."""
+        params: dict[str, Any] = {"limit": min(limit, 200), "detail": "true"}
         if cursor:
             params["cursor"] = cursor
         if not self.experimental:
@@ -315,10 +306,7 @@ class ApiCatalogue:
         body = self._call("GET", "/api/v1/prompts", params=params)
         if body is None:
             raise BadCursor("invalid cursor: pass the nextCursor of the previous page unchanged")
-        items = body["items"]
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            details = list(pool.map(lambda s: self._detail(s["id"], s["version"]), items))
-        return [d for d in details if d is not None], body.get("next_cursor")
+        return list(body["items"]), body.get("next_cursor")
 
     def ids(self, prefix: str, limit: int) -> list[str]:
         params: dict[str, Any] = {"limit": min(limit, 100)}
@@ -331,9 +319,16 @@ class ApiCatalogue:
         return found[:limit]
 
     def get(self, ref: str, version: str | None = None) -> dict[str, Any] | None:
-        params = {"version": version} if version else {}
-        detail = self._call("GET", f"/api/v1/prompts/{ref}", params=params)
-        if detail is None or not on_channel(detail["channel"], self.experimental):
+        detail = self._details.get((ref, version))
+        if detail is None:
+            params = {"version": version} if version else {}
+            detail = self._call("GET", f"/api/v1/prompts/{ref}", params=params)
+            if detail is None:
+                return None
+            if len(self._details) >= MAX_DETAILS:
+                self._details = {}
+            self._details[(ref, version)] = detail
+        if not on_channel(detail["channel"], self.experimental):
             return None
         return dict(detail)
 

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from promptctl import inputs as inputs_module
 from promptctl.errors import InputError, PromptNotFound, RenderError, RenderLimitExceeded
+from promptctl.model import Prompt
 from server.auth import Caller
 from server.deps import CallerDep, ClientTypeDep, IndexDep, StateDep
 from server.errors import ApiError, not_found, prompt_not_found
@@ -57,13 +58,18 @@ def decode_cursor(cursor: str) -> str:
                        fields={"cursor": "not a cursor from this API"}) from None
 
 
-@router.get("", response_model=PromptList, summary="List prompts")
+@router.get("", response_model=PromptList, response_model_exclude_unset=True,
+            summary="List prompts")
 async def list_prompts(
     caller: CallerDep,
     index: IndexDep,
     filters: Annotated[Filters, Depends()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    detail: Annotated[bool, Query(description=(
+        "Also give each prompt's inputs and message templates, for a client that shows a "
+        "catalogue (an MCP server listing prompts) without reading every prompt. A listing is "
+        "not a use: unlike reading a prompt, it records no usage event."))] = False,
 ) -> dict[str, Any]:
     ids = index.view(caller.role).ids
     start = bisect.bisect_right(ids, decode_cursor(cursor)) if cursor else 0
@@ -72,11 +78,17 @@ async def list_prompts(
     while position < len(ids) and len(items) < limit:
         prompt = index.entries[ids[position]].prompt
         if not filters.active or filters.match(prompt):
-            items.append(prompt.summary())
+            items.append(_listed(prompt) if detail else prompt.summary())
         position += 1
     more = any(not filters.active or filters.match(index.entries[i].prompt)
                for i in ids[position:]) if len(items) == limit else False
     return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None}
+
+
+def _listed(prompt: Prompt) -> dict[str, Any]:
+    """A list item with the inputs and templates of the prompt's detail (``detail=true``)."""
+    return {**prompt.summary(), "inputs": prompt.inputs,
+            "messages": [{"role": t.role, "content": t.source} for t in prompt.templates]}
 
 
 def _entry(index: Index, caller: Caller, prompt_id: str, request: Request) -> Entry:

@@ -425,3 +425,31 @@ def test_a_json_rpc_batch_is_refused(served: Served) -> None:
                                                            **served.headers("consumer")})
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == types.INVALID_PARAMS
+
+
+def test_listing_over_the_read_api_is_not_a_use_of_every_prompt(served: Served) -> None:
+    """`promptctl mcp --server` lists prompts and skills from pages of the list API
+    (`detail=true`), so an agent's session start counts no usage event. A prompts/get reads the
+    prompt (a get) and renders it (a render); asked again, it only renders."""
+    def total() -> int:
+        answer = httpx.get(f"{served.url}/api/v1/usage/summary", headers=served.headers("admin"),
+                           timeout=10)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["total"])
+
+    async def scenario() -> tuple[int, int, int, int, int]:
+        async with stdio_session("--server", served.url, "--key-env", "PROMPTS_KEY",
+                                 env={"PROMPTS_KEY": served.keys["consumer"]}) as session:
+            before = total()
+            listed = await all_prompts(session)
+            resources = await session.list_resources()
+            after_listing = total()
+            await session.get_prompt("docs.release-notes", {"changes": "[\"a\"]"})
+            after_get = total()
+            await session.get_prompt("docs.release-notes", {"changes": "[\"b\"]"})
+            return len(listed), len(resources.resources), after_listing - before, \
+                after_get - after_listing, total() - after_get
+
+    prompts, skills, by_listing, by_first_get, by_second_get = run(scenario)
+    assert (prompts, skills > 0) == (len(VIEWS["consumer"]), True)
+    assert (by_listing, by_first_get, by_second_get) == (0, 2, 1)

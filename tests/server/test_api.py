@@ -119,6 +119,28 @@ def test_cursor_pagination_walks_every_prompt_once(start_server: ServerFactory,
     assert [p["id"] for p in rest["items"]] == ["c0/p12", "c0/p18"]
 
 
+def test_a_list_with_detail_carries_inputs_and_templates_and_is_no_use(
+        start_server: ServerFactory, make_repo: RepoFactory) -> None:
+    running = start_server(make_repo({"prompts/t/a.prompt.md": prompt(),
+                                      "prompts/t/b.prompt.md": prompt(title="Other")}))
+    client = running.client()
+    plain = client.get("/api/v1/prompts").json()["items"]
+    assert "inputs" not in plain[0]
+    assert "messages" not in plain[0]
+    listed = client.get("/api/v1/prompts", params={"detail": "true", "limit": 1}).json()
+    detail = client.get("/api/v1/prompts/t/a").json()
+    item = listed["items"][0]
+    assert item["id"] == "t/a"
+    assert listed["next_cursor"] is not None
+    assert (item["inputs"], item["messages"]) == (detail["inputs"], detail["messages"])
+    assert {k: v for k, v in item.items() if k not in ("inputs", "messages")} == plain[0]
+    # Only the get above is a use: listing, with or without detail, records nothing.
+    usage = running.app.state.server.usage
+    assert usage is not None
+    summary = usage.summary()
+    assert (summary["total"], summary["top_prompts"]) == (1, [{"prompt_id": "t/a", "count": 1}])
+
+
 def test_search_ranks_marks_and_matches_prefixes(start_server: ServerFactory,
                                                  library_repo: Path) -> None:
     client = start_server(library_repo).client()

@@ -7,7 +7,7 @@ import { platform } from "../platform";
 import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
-export type PromptSummary = Schemas["PromptSummary"];
+export type PromptSummary = Schemas["PromptListItem"]; // the summary fields of a list item
 export type PromptDetail = Schemas["PromptDetail"];
 export type SearchHit = Schemas["SearchHit"];
 export type VersionItem = Schemas["VersionItem"];

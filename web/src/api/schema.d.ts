@@ -526,7 +526,7 @@ export interface components {
          */
         PromptList: {
             /** Items */
-            items: components["schemas"]["PromptSummary"][];
+            items: components["schemas"]["PromptListItem"][];
             /**
              * Next Cursor
              * @description Pass as `cursor` for the next page; null at the end.
@@ -534,7 +534,7 @@ export interface components {
             next_cursor: string | null;
         };
         /**
-         * PromptSummary
+         * PromptListItem
          * @example {
          *       "aliases": [
          *         "py-review"
@@ -557,7 +557,7 @@ export interface components {
          *       "version": "1.2.0"
          *     }
          */
-        PromptSummary: {
+        PromptListItem: {
             /** Aliases */
             aliases: string[];
             /** Channel */
@@ -568,6 +568,20 @@ export interface components {
             description: string;
             /** Id */
             id: string;
+            /**
+             * Inputs
+             * @description With `detail=true` only: the inputs, as in the prompt's detail.
+             */
+            inputs?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /**
+             * Messages
+             * @description With `detail=true` only: the message templates, as in the prompt's detail.
+             */
+            messages?: components["schemas"]["Message"][] | null;
             /** Owners */
             owners: string[];
             /** Path */
@@ -1168,6 +1182,8 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor of the previous page. */
                 cursor?: string | null;
+                /** @description Also give each prompt's inputs and message templates, for a client that shows a catalogue (an MCP server listing prompts) without reading every prompt. A listing is not a use: unlike reading a prompt, it records no usage event. */
+                detail?: boolean;
                 /** @description Only prompts with this tag (repeatable: all must match). */
                 tag?: string[] | null;
                 /** @description Only prompts under this collection. */
