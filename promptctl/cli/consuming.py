@@ -70,7 +70,7 @@ def _context(repo: Path | None, server: str | None, git: str | None, ref: str | 
 
 def add(
     refs: Annotated[list[str] | None, typer.Argument(
-        metavar="[REF]...", show_default=False,
+        metavar="REF", show_default=False,
         help="ID@RANGE or ALIAS@RANGE: @1 and @1.2 lock the highest matching version, @1.2.3 "
              "that one; no range: the current version.")] = None,
     tags: Annotated[list[str] | None, typer.Option(

@@ -304,3 +304,10 @@ def test_committed_command_reference_is_current(cli: CliRunner) -> None:
     assert result.stdout == committed, (
         "docs/cli.md is stale: run `promptctl docs cli > docs/cli.md` and commit it")
     assert "## `promptctl keys revoke`" in committed
+
+
+def test_every_usage_line_names_its_arguments_once() -> None:
+    """A metavar that already says "..." is shown doubled by click ("[[REF]...]...")."""
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert "]...]" not in reference
+    assert "......" not in reference
