@@ -167,7 +167,7 @@ def sync(
 
 def update(
     ids: Annotated[list[str] | None, typer.Argument(
-        metavar="[ID]...", show_default=False,
+        metavar="ID", show_default=False,
         help="The prompts to move (default: all of them).")] = None,
     server: ServerOption = None,
     git: GitOption = None,
