@@ -1,4 +1,4 @@
-"""Consuming repositories and the client SDK: the figures issue 13 holds them to.
+"""Consuming repositories and the client SDK: the figures they are held to.
 
 Over a Git repository of distinct prompts built from the public corpora (``foundation.py``'s
 ``build_repository``), served by ``promptctl serve`` on loopback:
