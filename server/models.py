@@ -244,6 +244,13 @@ class UsageSummary(BaseModel):
     render_error_rates: list[RenderErrorRate]
 
 
+class Me(BaseModel):
+    model_config = _example(name="alice", role="contributor", team="platform")
+    name: str = Field(description='The key\'s name; "anonymous" where the server needs no key.')
+    role: str = Field(description="consumer, contributor or admin: what this caller may see.")
+    team: str | None
+
+
 class RefreshResult(BaseModel):
     model_config = _example(commit=_COMMIT, changed=True, error=None, pending=False)
     commit: str | None = Field(description="The indexed commit after the check.")

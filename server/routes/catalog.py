@@ -1,4 +1,6 @@
-"""``/api/v1/tags`` and ``/api/v1/collections``: counts over the prompts a caller may see."""
+"""``/api/v1/tags`` and ``/api/v1/collections``: counts over the prompts a caller may see;
+``/api/v1/me``: who the caller is, so a client shows what its role allows (the console's status
+filter for contributors, its usage page for admins) without probing."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from server.deps import CallerDep, IndexDep
-from server.models import CollectionList, TagList
+from server.models import CollectionList, Me, TagList
 from server.routes.common import ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=ERRORS)
@@ -23,3 +25,8 @@ async def tags(caller: CallerDep, index: IndexDep) -> dict[str, Any]:
 async def collections(caller: CallerDep, index: IndexDep) -> dict[str, Any]:
     view = index.view(caller.role)
     return {"collections": [{"name": n, "count": c} for n, c in view.collections]}
+
+
+@router.get("/me", response_model=Me, summary="The caller: its key's name, role and team")
+async def me(caller: CallerDep) -> dict[str, Any]:
+    return {"name": caller.name, "role": caller.role, "team": caller.team}

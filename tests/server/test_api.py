@@ -232,7 +232,7 @@ def test_openapi_is_served_and_documents_every_route(start_server: ServerFactory
     assert set(document["paths"]) == {
         "/api/v1/prompts", "/api/v1/prompts/{prompt_id}", "/api/v1/prompts/{prompt_id}:versions",
         "/api/v1/prompts/{prompt_id}:render", "/api/v1/search", "/api/v1/tags",
-        "/api/v1/collections", "/api/v1/usage", "/api/v1/usage/summary",
+        "/api/v1/collections", "/api/v1/me", "/api/v1/usage", "/api/v1/usage/summary",
         "/api/v1/admin/refresh", "/healthz", "/readyz", "/metrics"}
     schemas = document["components"]["schemas"]
     for name, schema in schemas.items():

@@ -122,6 +122,17 @@ def test_usage_summary_is_for_admins_and_counts_what_was_sent(
     assert later["total"] == 0
 
 
+def test_me_names_the_callers_key_role_and_team(running: Running, keys: Keys) -> None:
+    seen = {role: running.client(keys.headers(role)).get("/api/v1/me").json()
+            for role in ("consumer", "contributor", "admin")}
+    assert seen == {
+        "consumer": {"name": "desktop-app", "role": "consumer", "team": "design"},
+        "contributor": {"name": "alice", "role": "contributor", "team": "platform"},
+        "admin": {"name": "ops", "role": "admin", "team": "platform"}}
+    assert running.client().get("/api/v1/me").status_code == 401
+    assert running.client({"Authorization": "Bearer nope"}).get("/api/v1/me").status_code == 401
+
+
 def test_anonymous_access_is_a_consumer_on_loopback(
         start_server: ServerFactory, library_repo: Path) -> None:
     running = start_server(library_repo)
@@ -129,6 +140,8 @@ def test_anonymous_access_is_a_consumer_on_loopback(
     assert [p["id"] for p in client.get("/api/v1/prompts").json()["items"]] == VISIBLE
     assert client.get("/api/v1/prompts/demo/secret-draft").status_code == 404
     assert client.get("/api/v1/usage/summary").status_code == 404
+    assert client.get("/api/v1/me").json() == {"name": "anonymous", "role": "consumer",
+                                               "team": None}
 
 
 def test_anonymous_on_another_address_is_refused_unless_allowed(library_repo: Path) -> None:

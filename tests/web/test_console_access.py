@@ -125,3 +125,16 @@ def test_a_commit_on_the_branch_shows_after_reload(browser: Any, served: Served)
     assert "Follow the runbook" in page.get_by_label("user template").inner_text()
     page.goto("/?q=revised")
     page.get_by_role("option", name="Runbook, revised").wait_for()
+
+
+def test_a_contributor_is_one_in_a_library_without_drafts(browser: Any,
+                                                          tmp_path: Any) -> None:
+    """The role comes from the key (/api/v1/me), not from what the library happens to hold."""
+    served = serve_library(tmp_path, {"prompts/demo/greet.prompt.md": prompt()})
+    try:
+        page = open_console(browser, served, "contributor")
+        page.goto("/")
+        page.get_by_text("Signed in (contributor)").wait_for()
+        expect(page.get_by_role("combobox", name="Status")).to_be_visible()
+    finally:
+        served.stop()

@@ -1,7 +1,6 @@
-// Who is using the console: what the key may do, found by asking the API (a key that may read
-// usage summaries is an admin's; one that sees drafts or experimental prompts a contributor's).
+// Who is using the console: the role of the key (or of anonymous access), as /api/v1/me says.
 import { createContext, useContext } from "react";
-import { ApiError, type Api } from "./api/client";
+import type { Api } from "./api/client";
 
 export type Role = "consumer" | "contributor" | "admin";
 
@@ -11,20 +10,11 @@ export interface Session {
   withKey: boolean;
 }
 
+const ROLES: readonly string[] = ["consumer", "contributor", "admin"];
+
 export async function detectSession(api: Api, withKey: boolean): Promise<Session> {
-  await api.collections(); // 401 (a key is needed or refused) and offline surface here
-  const admin = api.usageSummary(null, 1).then(
-    () => true,
-    (error: unknown) => error instanceof ApiError && error.code === "usage_disabled",
-  );
-  const contributor = Promise.all([
-    api.list({ status: "draft" }, undefined, 1),
-    api.list({ channel: "experimental" }, undefined, 1),
-  ]).then(
-    ([drafts, experiments]) => drafts.length + experiments.length > 0,
-    () => false,
-  );
-  const role: Role = (await admin) ? "admin" : (await contributor) ? "contributor" : "consumer";
+  const me = await api.me(); // 401 (a key is needed or refused) and offline surface here
+  const role = (ROLES.includes(me.role) ? me.role : "consumer") as Role;
   return { role, withKey };
 }
 

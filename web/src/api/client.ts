@@ -15,6 +15,7 @@ export type RenderResponse = Schemas["RenderResponse"];
 export type UsageSummary = Schemas["UsageSummary"];
 export type Count = Schemas["Count"];
 export type Message = Schemas["Message"];
+export type Me = Schemas["Me"];
 
 export const CLIENT_TYPE = "web";
 
@@ -205,6 +206,10 @@ export const api = {
   },
   async tags(): Promise<Count[]> {
     return unwrap(await client.GET("/api/v1/tags")).tags;
+  },
+  /** The caller: its key's name, role and team (anonymous on a loopback server without keys). */
+  async me(): Promise<Me> {
+    return unwrap(await client.GET("/api/v1/me"));
   },
   async collections(): Promise<Count[]> {
     return unwrap(await client.GET("/api/v1/collections")).collections;

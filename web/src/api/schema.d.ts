@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller: its key's name, role and team */
+        get: operations["me_api_v1_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prompts": {
         parameters: {
             query?: never;
@@ -334,6 +351,28 @@ export interface components {
              * @description The commit whose parsed prompts are on disk for the next start; null until the first index is written (just after start, in the background).
              */
             saved_commit: string | null;
+        };
+        /**
+         * Me
+         * @example {
+         *       "name": "alice",
+         *       "role": "contributor",
+         *       "team": "platform"
+         *     }
+         */
+        Me: {
+            /**
+             * Name
+             * @description The key's name; "anonymous" where the server needs no key.
+             */
+            name: string;
+            /**
+             * Role
+             * @description consumer, contributor or admin: what this caller may see.
+             */
+            role: string;
+            /** Team */
+            team: string | null;
         };
         /** Message */
         Message: {
@@ -1127,6 +1166,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CollectionList"];
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such prompt, or not visible to this key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid parameters (`fields` names them). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    me_api_v1_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description Missing or unknown API key. */
