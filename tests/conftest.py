@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -146,3 +147,15 @@ def add_test_dependencies(venv: Path) -> None:
          "import sysconfig; print(sysconfig.get_path('purelib'))"],
         check=True, capture_output=True, text=True).stdout.strip()
     (Path(purelib) / "_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+
+
+def interrupt(proc: subprocess.Popen[Any], timeout: float = 15) -> None:
+    """Stop a server as Ctrl-C does, and kill it if it has not stopped within ``timeout``."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

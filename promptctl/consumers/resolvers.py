@@ -20,7 +20,6 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     from promptctl.library import Library
     from promptctl.model import Prompt
     from promptctl.render import Renderer
-    from promptctl.sources import SourceFile
 
 TIMEOUT_SECONDS = 10.0
 ATTEMPTS = 3
@@ -331,13 +329,13 @@ class GitResolver:
             from promptctl import config as config_module
             from promptctl.library import Library
             from promptctl.model import is_partial_path
-            from promptctl.sources import GitTreeSource
+            from promptctl.sources import FileList, GitTreeSource
 
             source = GitTreeSource(self._path(), commit)
             config = config_module.parse(source.read(config_module.CONFIG_FILE),
                                          f"{commit[:12]}:{config_module.CONFIG_FILE}")
             partials = [f for f in source.files() if is_partial_path(f.path)]
-            library = Library.load(_Files(partials, source.describe()), config)
+            library = Library.load(FileList(partials, source.describe()), config)
             self._renderers[commit] = library.renderer
         return self._renderers[commit]
 
@@ -370,20 +368,6 @@ class GitResolver:
         if prompt is None or prompt.status == "draft" or prompt.channel != "stable":
             return None  # what a consumer never sees
         return Current(prompt.version, prompt.status, prompt.replaced_by)
-
-
-class _Files:
-    """A fixed list of files as a ``Source``."""
-
-    def __init__(self, files: list[SourceFile], name: str) -> None:
-        self._files = files
-        self._name = name
-
-    def files(self) -> Iterator[SourceFile]:
-        return iter(self._files)
-
-    def describe(self) -> str:
-        return self._name
 
 
 def _load(path: str, data: bytes) -> Prompt | None:

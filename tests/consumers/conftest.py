@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import GIT_ENV
+from tests.conftest import GIT_ENV, interrupt
 from tests.server.conftest import keys, library_repo, start_server
 from tests.server.test_cli import wait_ready
 
@@ -125,13 +124,7 @@ def promptctl_serve(repo: Path, cache_home: Path, *args: str) -> Iterator[str]:
         wait_ready(url, proc, lambda: log.read_text()[-3000:])
         yield url
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        interrupt(proc)
 
 
 def render_on_server(url: str, prompt_id: str, inputs: dict[str, Any],

@@ -21,7 +21,7 @@ import httpx
 import yaml
 
 from server.usage import UsageEvent, UsageStore
-from tests.conftest import GIT_ENV, ROOT, CliRunner, git
+from tests.conftest import GIT_ENV, ROOT, CliRunner, git, interrupt
 from tests.server.conftest import commit_files, prompt
 
 STARTUP_SECONDS = 30.0
@@ -67,13 +67,7 @@ def _serving(cache_home: str, *args: str) -> Iterator[tuple[str, subprocess.Pope
         wait_ready(url, proc, lambda: proc.communicate()[1])
         yield url, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        interrupt(proc)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

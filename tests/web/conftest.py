@@ -8,7 +8,6 @@ Screenshots of the main pages are written under ``$PROMPT_ENGINE_SCREENSHOTS`` (
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from server.auth import add_key
-from tests.conftest import GIT_ENV, ROOT, git, write_files
+from tests.conftest import GIT_ENV, ROOT, git, interrupt, write_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
@@ -130,13 +129,7 @@ class Served:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        interrupt(proc)
 
     def headers(self, role: str, client_type: str = "cli") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}", "X-Client-Type": client_type}

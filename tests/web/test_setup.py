@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, interrupt
 from tests.web.conftest import free_port, require_built_console
 
 NPM = """#!/usr/bin/env bash
@@ -166,11 +165,6 @@ def test_scripts_run_ends_with_the_console_reachable_and_prints_its_url() -> Non
             time.sleep(0.1)
         assert '<div id="root"></div>' in page.text
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        interrupt(proc, timeout=20)
         if proc.stdout is not None:
             proc.stdout.close()
