@@ -41,6 +41,7 @@ from foundation import (
     corpus_texts,
     free_port,
     git,
+    load_average,
     log,
 )
 
@@ -52,11 +53,6 @@ SYNC_WARM_TARGET_S = 0.5
 GET_TARGET_US = 50.0
 RENDER_RATIO_TARGET = 2.0
 VALUE = "bench-input-value"
-
-
-def loadavg() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 @contextmanager
@@ -122,11 +118,11 @@ def bench_sync(url: str, ids: list[str], base: Path, runs: int) -> dict[str, Any
             cold.append(timed(functools.partial(run, app, cache)))
             warm.append(timed(functools.partial(run, app, cache)))
         figures[how] = {"cold_s": statistics.median(cold), "warm_s": statistics.median(warm),
-                        "cold_runs": cold, "warm_runs": warm, "load": loadavg()}
+                        "cold_runs": cold, "warm_runs": warm, "load": load_average()}
         log(f"[1] sync of {len(ids)} references ({how}, median of {runs}): cold cache, from "
             f"the server {figures[how]['cold_s']:.3f} s (target {SYNC_COLD_TARGET_S} s); warm "
             f"lock and cache {figures[how]['warm_s']:.3f} s (target {SYNC_WARM_TARGET_S} s); "
-            f"{loadavg()}")
+            f"{load_average()}")
         log(f"    each run, cold: {', '.join(f'{t:.3f}' for t in cold)} s (the first also "
             f"meets a server that has not read these prompts' history yet); warm: "
             f"{', '.join(f'{t:.3f}' for t in warm)} s")
@@ -150,7 +146,7 @@ def bench_sdk(url: str, ids: list[str], base: Path) -> dict[str, Any]:
         figures["get_warm_us"] = (time.perf_counter() - start) / (rounds * len(ids)) * 1e6
         log(f"[2] SDK get: warm cache (hits only) {figures['get_warm_us']:.2f} us a call over "
             f"{len(ids)} distinct prompts (target {GET_TARGET_US:g} us); cold (a request) median "
-            f"{figures['get_cold_us']:.0f} us; {loadavg()}")
+            f"{figures['get_cold_us']:.0f} us; {load_average()}")
         prompts = [sdk.get(i, version="1") for i in ids]
         cores = [(p._core, p._renderer) for p in prompts]  # the same objects the core renders
 
@@ -167,10 +163,10 @@ def bench_sdk(url: str, ids: list[str], base: Path) -> dict[str, Any]:
         sdk_s = min(timed(sdk_render) for _ in range(20)) / len(ids)
         core_s = min(timed(core_render) for _ in range(20)) / len(ids)
         figures.update(render_sdk_us=sdk_s * 1e6, render_core_us=core_s * 1e6,
-                       render_ratio=sdk_s / core_s, load=loadavg())
+                       render_ratio=sdk_s / core_s, load=load_average())
         log(f"[3] render: SDK {sdk_s * 1e6:.1f} us, core {core_s * 1e6:.1f} us a prompt (best "
             f"of 20 rounds over {len(ids)} prompts): {sdk_s / core_s:.2f}x (target within "
-            f"{RENDER_RATIO_TARGET:g}x); {loadavg()}")
+            f"{RENDER_RATIO_TARGET:g}x); {load_average()}")
     return figures
 
 
@@ -185,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{args.corpora} is absent: nothing to measure")
         return 0
     texts, _skipped = corpus_texts(args.corpora)
-    log(f"{os.cpu_count()} CPUs, {loadavg()}")
+    log(f"{os.cpu_count()} CPUs, {load_average()}")
     with tempfile.TemporaryDirectory(prefix="consumers-bench-") as tmp:
         base = Path(tmp)
         repo = base / "prompts-repo"

@@ -25,12 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
+
+if TYPE_CHECKING:
+    import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
@@ -114,6 +118,123 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+# --- shared by the benches that build Git histories and start the server --------------------
+
+EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: the first commit's date in built histories
+
+
+class FastImport:
+    """A ``git fast-import`` stream: blobs inline, one commit per call."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.commits = 0
+
+    def commit(self, branch: str, message: str, files: Mapping[str, str | None],
+               parent: str | None = None) -> None:
+        self.commits += 1
+        when = EPOCH + self.commits * 60
+        data = message.encode()
+        self.parts.append(
+            f"commit refs/heads/{branch}\nmark :{self.commits}\n"
+            f"author Bench <bench@example.com> {when} +0000\n"
+            f"committer Bench <bench@example.com> {when} +0000\n"
+            f"data {len(data)}\n".encode() + data + b"\n")
+        if parent is not None:
+            self.parts.append(f"from {parent}\n".encode())
+        for path, text in files.items():
+            if text is None:
+                self.parts.append(f"D {path}\n".encode())
+                continue
+            blob = text.encode()
+            self.parts.append(f"M 100644 inline {path}\ndata {len(blob)}\n".encode() + blob
+                              + b"\n")
+        self.parts.append(b"\n")
+
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def new_key(keys: Path, name: str, role: str) -> str:
+    """A key made the way an operator makes one: `promptctl keys add` prints it once."""
+    made = subprocess.run(
+        [sys.executable, "-m", "promptctl", "keys", "add", name, "--role", role, "--team",
+         "bench", "--keys", str(keys)],
+        capture_output=True, text=True, check=True, cwd=REPO_ROOT,
+    )
+    return made.stdout.strip()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of process ``pid``, its reaped children and its live
+    descendants, from /proc; None where there is no /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(pid: int, reaped: bool) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        if reaped:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+        return ticks / tick
+
+    def children(pid: int) -> list[int]:
+        found: list[int] = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+        return found
+
+    try:
+        total, stack = own(pid, True), children(pid)
+        while stack:
+            child = stack.pop()
+            try:
+                total += own(child, False)
+                stack += children(child)
+            except OSError:  # it exited meanwhile (its time went to the parent)
+                continue
+        return total
+    except OSError:
+        return None
+
+
+@contextmanager
+def served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
+           token: str) -> Iterator[tuple[httpx.Client, float, float | None, int]]:
+    """`promptctl serve` over ``repo``, a client with ``token``, the seconds it took to be ready,
+    the CPU seconds it used to get there and its process id; the server is stopped on the way
+    out."""
+    import httpx
+
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
+                               "--port", str(port), "--keys", str(keys), "--poll", "0",
+                               "--rate-limit", "0", "--usage-db", str(work / "usage.sqlite3"),
+                               "--index-cache", str(cache)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"the server exited with {server.returncode}")
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            seconds = time.perf_counter() - started
+            yield client, seconds, cpu_seconds(server.pid), server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def _fmt(value: float, unit: str) -> str:

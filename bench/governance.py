@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from foundation import FastImport
+
 PROMPTS = 1000
 COMMITS = 2000
 COLLECTIONS = 20
@@ -38,7 +40,6 @@ TRACKED_EVERY = 10
 RUNS = 5
 CHECK_TARGET_S = 5.0
 HISTORY_TARGET_S = 0.5
-EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 def prompt_id(index: int) -> str:
@@ -56,35 +57,6 @@ def prompt_text(index: int, version: str, *, status: str = "active", note: str =
         "tests:\n  - name: renders\n    inputs: {topic: gears}\n    expect: {contains: gears}\n"
         f"---\nWrite about {{{{ topic }}}} in a {{{{ tone }}}} tone.{note}{partial}\n"
     )
-
-
-class FastImport:
-    """A ``git fast-import`` stream: blobs inline, one commit per call."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.commits = 0
-
-    def commit(self, branch: str, message: str, files: dict[str, str | None],
-               parent: str | None = None) -> None:
-        self.commits += 1
-        when = EPOCH + self.commits * 60
-        data = message.encode()
-        self.parts.append(
-            f"commit refs/heads/{branch}\nmark :{self.commits}\n"
-            f"author Bench <bench@example.com> {when} +0000\n"
-            f"committer Bench <bench@example.com> {when} +0000\n"
-            f"data {len(data)}\n".encode() + data + b"\n")
-        if parent is not None:
-            self.parts.append(f"from {parent}\n".encode())
-        for path, text in files.items():
-            if text is None:
-                self.parts.append(f"D {path}\n".encode())
-                continue
-            blob = text.encode()
-            self.parts.append(f"M 100644 inline {path}\ndata {len(blob)}\n".encode() + blob
-                              + b"\n")
-        self.parts.append(b"\n")
 
 
 def build(repo: Path) -> None:
@@ -118,7 +90,7 @@ def build(repo: Path) -> None:
         if path(index) not in change:
             change[path(index)] = prompt_text(index, f"1.0.{versions[index] + 1}")
     stream.commit("pr", "a busy pull request", change, parent="refs/heads/main")
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(stream.parts),
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream.data(),
                    check=True)
     subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
 

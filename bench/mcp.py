@@ -38,6 +38,7 @@ from foundation import (
     corpus_texts,
     free_port,
     git,
+    load_average,
     log,
 )
 
@@ -53,11 +54,6 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 Figures = dict[str, dict[str, Any]]
 
 
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
-
-
 def report(figures: Figures, key: str, label: str, seconds: list[float],
            target: float | None) -> None:
     median = statistics.median(seconds)
@@ -65,7 +61,7 @@ def report(figures: Figures, key: str, label: str, seconds: list[float],
     verdict = "-" if target is None else ("ok" if median <= target else "over")
     shown = f"{median * 1000:.1f} ms median, {worst * 1000:.1f} ms max of {len(seconds)}"
     aim = f"target {target * 1000:.0f} ms" if target is not None else "no target"
-    log(f"  {label}: {shown} ({aim}: {verdict}; {load()})")
+    log(f"  {label}: {shown} ({aim}: {verdict}; {load_average()})")
     figures[key] = {"label": label, "median_s": round(median, 4), "max_s": round(worst, 4),
                     "runs": len(seconds), "target_s": target, "verdict": verdict,
                     "loadavg": os.getloadavg()}
@@ -76,7 +72,7 @@ def report_calls(figures: Figures, key: str, label: str, seconds: list[float],
     p50, p95 = statistics.median(seconds), _p95(seconds)
     verdict = "ok" if p95 <= target else "over"
     log(f"  {label}: p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms over {len(seconds)} "
-        f"calls (target {target * 1000:.0f} ms: {verdict}; {load()})")
+        f"calls (target {target * 1000:.0f} ms: {verdict}; {load_average()})")
     figures[key] = {"label": label, "p50_s": round(p50, 5), "p95_s": round(p95, 5),
                     "calls": len(seconds), "target_s": target, "verdict": verdict,
                     "loadavg": os.getloadavg()}
@@ -245,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures: Figures = {}
     log(f"promptctl mcp bench: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-        f"{load()}")
+        f"{load_average()}")
     with tempfile.TemporaryDirectory(prefix="mcp-bench-") as work:
         tmp = Path(work)
         env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
@@ -265,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"2. {args.count} prompts")
             cold = stdio_start(["--repo", str(repo), "--ref", "main"], env)
             log(f"  first run, building and keeping the index: initialize "
-                f"{cold[0] * 1000:.0f} ms, first prompts/list {cold[1]:.2f} s ({load()})")
+                f"{cold[0] * 1000:.0f} ms, first prompts/list {cold[1]:.2f} s ({load_average()})")
             figures["library_cold"] = {"initialize_s": round(cold[0], 4),
                                        "first_list_s": round(cold[1], 4),
                                        "loadavg": os.getloadavg()}

@@ -39,8 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -48,25 +46,23 @@ from typing import Any, TextIO
 import httpx
 from foundation import (
     DEFAULT_CORPORA,
+    FastImport,
     _p95,
     build_repository,
     corpus_texts,
     free_port,
+    load_average,
     log,
+    new_key,
+    served,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 TRACKED_EVERY = 10  # every tenth commit edits the prompt whose history is timed
 QUERIES = 300
 RUNS = 3
 _VERSION_LINE = re.compile(r"^version: .*$", re.MULTILINE)
 _WORD = re.compile(r"[a-z]{4,12}")
-
-
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 # --- the library ------------------------------------------------------------------------------
@@ -99,7 +95,7 @@ def build_library(corpora: Path, root: Path, count: int, commits: int) -> Librar
     shutil.rmtree(files_dir)
     repo = root / "repo"
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    stream = _FastImport()
+    stream = FastImport()
     stream.commit("main", f"{count:,} prompts", {**contents,
                                                   "promptctl.yaml": "approvals:\n  team: 1\n"})
     tracked_path = paths[0]
@@ -126,35 +122,6 @@ def build_library(corpora: Path, root: Path, count: int, commits: int) -> Librar
 
 def _id(path: str) -> str:
     return path.removeprefix("prompts/").removesuffix(".prompt.md")
-
-
-class _FastImport:
-    """A ``git fast-import`` stream: blobs inline, one commit per call."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.commits = 0
-
-    def commit(self, branch: str, message: str, files: dict[str, str],
-               parent: str | None = None) -> None:
-        self.commits += 1
-        when = EPOCH + self.commits * 60
-        data = message.encode()
-        self.parts.append(
-            f"commit refs/heads/{branch}\nmark :{self.commits}\n"
-            f"author Bench <bench@example.com> {when} +0000\n"
-            f"committer Bench <bench@example.com> {when} +0000\n"
-            f"data {len(data)}\n".encode() + data + b"\n")
-        if parent is not None:
-            self.parts.append(f"from {parent}\n".encode())
-        for path, text in files.items():
-            blob = text.encode()
-            self.parts.append(f"M 100644 inline {path}\ndata {len(blob)}\n".encode() + blob
-                              + b"\n")
-        self.parts.append(b"\n")
-
-    def data(self) -> bytes:
-        return b"".join(self.parts)
 
 
 # --- governance: check and history ------------------------------------------------------------
@@ -209,24 +176,6 @@ def governance(library: Library) -> dict[str, Any]:
 # --- the server -------------------------------------------------------------------------------
 
 
-def _new_key(keys: Path, name: str, role: str) -> str:
-    """A key made the way an operator makes one: `promptctl keys add` prints it once."""
-    made = subprocess.run([sys.executable, "-m", "promptctl", "keys", "add", name, "--role", role,
-                           "--team", "bench", "--keys", str(keys)],
-                          capture_output=True, text=True, check=True, cwd=REPO_ROOT)
-    return made.stdout.strip()
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def _rss_mib(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as handle:
@@ -240,33 +189,6 @@ def _rss_mib(pid: int) -> float | None:
 
 def _dir_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / (1024 * 1024)
-
-
-@contextmanager
-def _served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
-            token: str) -> Iterator[tuple[httpx.Client, float, float | None, int]]:
-    started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
-                               "--port", str(port), "--keys", str(keys), "--poll", "0",
-                               "--rate-limit", "0", "--usage-db", str(work / "usage.sqlite3"),
-                               "--index-cache", str(cache)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"the server exited with {server.returncode}")
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.02)
-            yield client, time.perf_counter() - started, _cpu_seconds(server.pid), server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def distinct_queries(words: list[str], count: int, seed: int) -> list[str]:
@@ -312,11 +234,11 @@ async def _searches(url: str, token: str, queries: list[str], clients: int) -> d
 def server_figures(library: Library, work: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     keys = work / "keys.yaml"
-    reader = _new_key(keys, "bench-reader", "consumer")
+    reader = new_key(keys, "bench-reader", "consumer")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cache = work / "index-cache"
-    with _served(library.repo, port, keys, work, cache, reader) as (client, seconds, cpu, pid):
+    with served(library.repo, port, keys, work, cache, reader) as (client, seconds, cpu, pid):
         figures["start_s"], figures["start_cpu_s"] = seconds, cpu
         figures["start_load"] = load_average()
         ready = client.get("/readyz").json()
@@ -338,7 +260,7 @@ def server_figures(library: Library, work: Path) -> dict[str, Any]:
     # A restart over what the first run kept, one commit newer.
     subprocess.run(["git", "merge", "-q", "--ff-only", "pr"], cwd=library.repo, check=True,
                    capture_output=True)
-    with _served(library.repo, port, keys, work, cache, reader) as (_c, seconds, _cpu, _pid):
+    with served(library.repo, port, keys, work, cache, reader) as (_c, seconds, _cpu, _pid):
         figures["restart_s"] = seconds
         figures["restart_load"] = load_average()
     subprocess.run(["git", "reset", "-q", "--hard", "main@{1}"], cwd=library.repo, check=True,

@@ -27,8 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,8 @@ from foundation import (
     free_port,
     git,
     log,
+    new_key,
+    served,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -48,15 +48,6 @@ QUERIES = ["code review", "summar", "security", "write a", "extract wisdom", "py
            "explain", "analy", "create", "improve writing"]
 
 
-
-def new_key(keys: Path, name: str, role: str) -> str:
-    """A key made the way an operator makes one: `promptctl keys add` prints it once."""
-    made = subprocess.run(
-        [sys.executable, "-m", "promptctl", "keys", "add", name, "--role", role, "--team",
-         "bench", "--keys", str(keys)],
-        capture_output=True, text=True, check=True, cwd=REPO_ROOT,
-    )
-    return made.stdout.strip()
 
 
 
@@ -133,66 +124,6 @@ def whoosh_figures(docs: list[dict[str, str]]) -> dict[str, float] | None:
 # --- the run --------------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) of process ``pid``, its reaped children and its live
-    descendants, from /proc; None where there is no /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def own(pid: int, reaped: bool) -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
-        if reaped:
-            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
-        return ticks / tick
-
-    def children(pid: int) -> list[int]:
-        found: list[int] = []
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-        return found
-
-    try:
-        total, stack = own(pid, True), children(pid)
-        while stack:
-            child = stack.pop()
-            try:
-                total += own(child, False)
-                stack += children(child)
-            except OSError:  # it exited meanwhile (its time went to the parent)
-                continue
-        return total
-    except OSError:
-        return None
-
-
-@contextmanager
-def served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
-           token: str) -> Iterator[tuple[httpx.Client, float, float | None]]:
-    """`promptctl serve` over ``repo``, a client with ``token``, the seconds it took to be ready
-    and the CPU seconds it used to get there; the server is stopped on the way out."""
-    started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "promptctl", "serve", "--repo", str(repo),
-                             "--port", str(port), "--keys", str(keys), "--poll", "0",
-                             "--rate-limit", "0", "--usage-db", str(work / "usage.sqlite3"),
-                             "--index-cache", str(cache)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.02)
-            seconds = time.perf_counter() - started
-            yield client, seconds, cpu_seconds(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def run(corpora: Path, count: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     texts, _skipped = corpus_texts(corpora)
@@ -210,7 +141,7 @@ def run(corpora: Path, count: int) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cache = work / "index-cache"  # empty: the first start is a cold one
-    with served(repo, port, keys, work, cache, reader) as (client, seconds, cpu):
+    with served(repo, port, keys, work, cache, reader) as (client, seconds, cpu, _pid):
         figures["cold_start_s"] = seconds
         log(f"cold start to ready (nothing kept yet): {figures['cold_start_s']:.2f} s "
             "(target 3 s)")
@@ -273,7 +204,7 @@ def run(corpora: Path, count: int) -> dict[str, Any]:
             log(f"16 clients, {kind}: {many['per_second']:.0f}/s (target {rate}), p95 "
                 f"{many['p95_ms']:.1f} ms (target 50 ms), errors {many['errors']}")
     # A restart over the cache the first run kept (the commit above is already in it).
-    with served(repo, port, keys, work, cache, reader) as (client, seconds, _cpu):
+    with served(repo, port, keys, work, cache, reader) as (client, seconds, _cpu, _pid):
         figures["restart_s"] = seconds
         log(f"restart to ready with the index cache: {figures['restart_s']:.2f} s (target 3 s)")
     docs = []
