@@ -89,7 +89,10 @@ _PROMPTY_KINDS = {"string": "string", "integer": "integer", "float": "number",
 _PROMPTY_ROLE = re.compile(r"(?im)^\s*#?\s*(system|user|assistant|developer)\s*:\s*$")
 
 
-def read_prompty(path: str, text: str) -> Draft:
+def _front_matter_draft(path: str, text: str
+                        ) -> tuple[dict[str, Any], str, dict[str, Any], Draft]:
+    """What Prompty and Dotprompt files share: front matter with ``name``, ``description`` and
+    ``metadata`` (``title``, and the ``prompt-id`` an export recorded), then the body."""
     data, body, _line = load_front_matter(text)
     name = text_field(data, "name") or PurePath(path).stem
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
@@ -98,6 +101,11 @@ def read_prompty(path: str, text: str) -> Draft:
     draft = Draft(slug(name), title_from(title or name), text_field(data, "description") or "",
                   [])
     draft.prompt_id = recorded_id(metadata)
+    return data, body, metadata, draft
+
+
+def read_prompty(path: str, text: str) -> Draft:
+    data, body, metadata, draft = _front_matter_draft(path, text)
     if isinstance(metadata.get("tags"), list):
         draft.tags = [str(t) for t in metadata["tags"]]
     model = data.get("model")
@@ -192,14 +200,7 @@ def _declare_used(draft: Draft) -> None:
 
 
 def read_dotprompt(path: str, text: str) -> Draft:
-    data, body, _line = load_front_matter(text)
-    name = text_field(data, "name") or PurePath(path).stem
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    assert isinstance(metadata, dict)
-    title = metadata.get("title") if isinstance(metadata.get("title"), str) else None
-    draft = Draft(slug(name), title_from(title or name), text_field(data, "description") or "",
-                  [])
-    draft.prompt_id = recorded_id(metadata)
+    data, body, _metadata, draft = _front_matter_draft(path, text)
     if isinstance(data.get("model"), str):
         draft.model["name"] = data["model"]
     config = data.get("config") if isinstance(data.get("config"), dict) else {}

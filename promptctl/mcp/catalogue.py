@@ -15,14 +15,13 @@ channel unless the caller opted in to ``experimental``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from promptctl import cursor as cursor_module
 from promptctl import inputs as inputs_module
 from promptctl.errors import InputError, PromptNotFound, RenderError, UsageError
 from promptctl.model import Prompt
@@ -77,17 +76,9 @@ class BadCursor(UsageError):
     """A pagination cursor that this server did not hand out."""
 
 
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode("utf-8")).decode("ascii").rstrip("=")
-
-
 def decode_cursor(cursor: str) -> str:
-    try:
-        last = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_",
-                                validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        last = ""
-    if not last:
+    last = cursor_module.decode(cursor)
+    if last is None:
         raise BadCursor("invalid cursor: pass the nextCursor of the previous page unchanged")
     return last
 
@@ -111,7 +102,7 @@ def page_of(ids: Sequence[str], cursor: str | None, limit: int) -> tuple[Sequenc
     start = bisect.bisect_right(ids, decode_cursor(cursor)) if cursor else 0
     chosen = ids[start:start + limit]
     more = start + limit < len(ids)
-    return chosen, encode_cursor(chosen[-1]) if more and chosen else None
+    return chosen, cursor_module.encode(chosen[-1]) if more and chosen else None
 
 
 def prefixed(ids: Sequence[str], prefix: str, limit: int) -> list[str]:

@@ -7,8 +7,6 @@ match them too.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from promptctl import cursor as cursor_module
 from promptctl import inputs as inputs_module
 from promptctl.errors import InputError, PromptNotFound, RenderError, RenderLimitExceeded
 from promptctl.model import Prompt
@@ -41,21 +40,13 @@ VersionQuery = Annotated[str | None, Query(
     max_length=100, description="1.2.3 exactly, 1 or 1.2 (highest match), or a commit id.")]
 
 
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode("utf-8")).decode("ascii").rstrip("=")
-
-
 def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        last_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
-        if not last_id:
-            raise ValueError(cursor)
-        return last_id
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    last_id = cursor_module.decode(cursor)
+    if last_id is None:
         raise ApiError(422, "invalid_request",
                        "invalid cursor; pass the next_cursor of the previous page unchanged",
-                       fields={"cursor": "not a cursor from this API"}) from None
+                       fields={"cursor": "not a cursor from this API"})
+    return last_id
 
 
 @router.get("", response_model=PromptList, response_model_exclude_unset=True,
@@ -82,7 +73,7 @@ async def list_prompts(
         position += 1
     more = any(not filters.active or filters.match(index.entries[i].prompt)
                for i in ids[position:]) if len(items) == limit else False
-    return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None}
+    return {"items": items, "next_cursor": cursor_module.encode(items[-1]["id"]) if more else None}
 
 
 def _listed(prompt: Prompt) -> dict[str, Any]:
