@@ -115,6 +115,10 @@ class Prompt:
             "path": self.path,
         }
 
+    def messages(self) -> list[dict[str, str]]:
+        """The message templates, unrendered: ``[{"role", "content"}]``."""
+        return [{"role": t.role, "content": t.source} for t in self.templates]
+
     def detail(self) -> dict[str, Any]:
         """Everything a client needs to use the prompt (the `--json` shape of `show`)."""
         return {
@@ -123,7 +127,7 @@ class Prompt:
             "form": self.form,
             "inputs": self.inputs,
             "model": self.model,
-            "messages": [{"role": t.role, "content": t.source} for t in self.templates],
+            "messages": self.messages(),
             "tests": self.tests,
         }
 

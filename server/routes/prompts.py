@@ -78,8 +78,7 @@ async def list_prompts(
 
 def _listed(prompt: Prompt) -> dict[str, Any]:
     """A list item with the inputs and templates of the prompt's detail (``detail=true``)."""
-    return {**prompt.summary(), "inputs": prompt.inputs,
-            "messages": [{"role": t.role, "content": t.source} for t in prompt.templates]}
+    return {**prompt.summary(), "inputs": prompt.inputs, "messages": prompt.messages()}
 
 
 def _entry(index: Index, caller: Caller, prompt_id: str, request: Request) -> Entry:
