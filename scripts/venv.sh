@@ -18,7 +18,7 @@ if [ ! -x .venv/bin/python ]; then
         exit 2
     fi
 fi
-EXTRAS=${EXTRAS:-test}
+EXTRAS=${EXTRAS:-test,desktop}
 stamp=".venv/.installed"
 wanted="$(.venv/bin/python --version) extras=$EXTRAS pyproject=$(sha256sum pyproject.toml | cut -c1-64)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
