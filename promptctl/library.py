@@ -20,6 +20,30 @@ from promptctl.sources import GitTreeSource, Source, SourceFile, WorkTreeSource
 from promptctl.validate import check_library
 
 
+def misplaced(path: str, kind: str) -> Problem | None:
+    """The problem of a file under prompts/ that ``layout.classify`` finds out of place
+    ("loose", "misnamed", "stray"); None for the other kinds."""
+    name = path[len(PROMPTS_DIR) + 1 :]
+    if kind == "loose":
+        return error(path, 1, 1, "collection", f"prompts live in a collection folder; move it "
+                     f"to prompts/<collection>/{name}")
+    if kind == "misnamed":
+        return error(path, 1, 1, "file-name",
+                     f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}; rename it to "
+                     f"{path.rsplit('.', 1)[0]}.yaml" if path.endswith(".yml")
+                     else f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}")
+    if kind == "stray":
+        return warning(path, 1, 1, "not-a-prompt",
+                       f"ignored: not a prompt file (prompts end in {MD_SUFFIX} or "
+                       f"{YAML_SUFFIX}; shared fragments go in _partials/)")
+    return None
+
+
+def duplicate_id(path: str, prompt_id: str, first: str) -> Problem:
+    return error(path, 1, 1, "duplicate-id", f"id {prompt_id!r} is also defined by {first}; an "
+                 "id names one file: rename or remove one of them")
+
+
 @dataclass
 class Library:
     source_name: str
@@ -73,10 +97,9 @@ class Library:
             return
         if kind in ("prompt", "loose") or file.kind == "symlink":
             self.checked.append(path)
-            if kind == "loose":
-                self.problems.append(error(path, 1, 1, "collection",
-                                           f"prompts live in a collection folder; move it to "
-                                           f"prompts/<collection>/{name}"))
+            loose = misplaced(path, kind)
+            if loose is not None:
+                self.problems.append(loose)
                 return
             result = cache.load(file, load_prompt) if cache is not None else load_prompt(file)
             self.problems.extend(result.problems)
@@ -88,23 +111,15 @@ class Library:
                 return
             other = self.prompts.get(prompt.id)
             if other is not None:
-                self.problems.append(error(path, 1, 1, "duplicate-id",
-                                           f"id {prompt.id!r} is also defined by {other.path}; "
-                                           "an id names one file: rename or remove one of them"))
+                self.problems.append(duplicate_id(path, prompt.id, other.path))
                 return
             self.prompts[prompt.id] = prompt
             return
         if kind == "misnamed":
             self.checked.append(path)
-            self.problems.append(error(path, 1, 1, "file-name",
-                                       f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}; "
-                                       f"rename it to {path.rsplit('.', 1)[0]}.yaml"
-                                       if path.endswith(".yml")
-                                       else f"prompt files end in {MD_SUFFIX} or {YAML_SUFFIX}"))
-        elif kind == "stray":
-            self.problems.append(warning(path, 1, 1, "not-a-prompt",
-                                         f"ignored: not a prompt file (prompts end in {MD_SUFFIX} "
-                                         f"or {YAML_SUFFIX}; shared fragments go in _partials/)"))
+        problem = misplaced(path, kind)
+        if problem is not None:
+            self.problems.append(problem)
 
     @property
     def files_checked(self) -> int:

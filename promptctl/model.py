@@ -98,6 +98,11 @@ class Prompt:
     def collection(self) -> str:
         return self.id.split("/", 1)[0]
 
+    def place(self, key: tuple[str | int, ...]) -> tuple[int, int]:
+        """(line, col) of the front-matter value at ``key`` (or of the nearest parent)."""
+        where = self.document.position(key)
+        return where.line, where.col
+
     def summary(self) -> dict[str, Any]:
         """The fields every listing shows (the `--json` shape of `list`)."""
         return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import jinja2
@@ -25,6 +25,30 @@ from promptctl.problems import Problem, error, warning
 from promptctl.render import includes, plain_names, referenced_names
 from promptctl.sandbox import make_environment
 from promptctl.schema import Validator, check_input_schema
+
+
+class Claim(Protocol):
+    """What the cross-file rules read of a prompt: a loaded ``Prompt``, or the server's summary
+    of one (``server.records.Summary``), which keeps the positions these rules report."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def aliases(self) -> Sequence[str]: ...
+
+    @property
+    def replaced_by(self) -> str | None: ...
+
+    def place(self, key: tuple[str | int, ...]) -> tuple[int, int]:
+        """(line, col) of the front-matter value at ``key``: ("aliases", i) or ("replaced_by",)."""
+        ...
 
 
 class PromptSet(Protocol):
@@ -138,7 +162,7 @@ def check_library(prompts: Mapping[str, Prompt], partials: Mapping[str, str],
     """(the problems of the prompts and partials taken together, the aliases: alias -> id)."""
     checks = PromptChecks(partials)
     problems = list(checks.partials.problems)
-    id_problems, aliases = _check_ids(prompts)
+    id_problems, aliases = check_ids(prompts)
     problems.extend(id_problems)
     for prompt in prompts.values():
         if cache is None:
@@ -149,22 +173,23 @@ def check_library(prompts: Mapping[str, Prompt], partials: Mapping[str, str],
     return problems, aliases
 
 
-def _check_ids(prompts: Mapping[str, Prompt]) -> tuple[list[Problem], dict[str, str]]:
+def check_ids(prompts: Mapping[str, Claim]) -> tuple[list[Problem], dict[str, str]]:
+    """Aliases and ``replaced_by`` across the library: (their problems, alias -> id)."""
     problems = []
     owners: dict[str, str] = {}  # alias -> id that claims it
     for prompt in sorted(prompts.values(), key=lambda p: p.path):
         for index, alias in enumerate(prompt.aliases):
-            where = prompt.document.position(("aliases", index))
+            line, col = prompt.place(("aliases", index))
             if alias == prompt.id:
-                problems.append(error(prompt.path, where.line, where.col, "alias",
+                problems.append(error(prompt.path, line, col, "alias",
                                       f"alias {alias!r} is the prompt's own id; remove it"))
             elif alias in prompts:
-                problems.append(error(prompt.path, where.line, where.col, "alias",
+                problems.append(error(prompt.path, line, col, "alias",
                                       f"alias {alias!r} is the id of "
                                       f"{prompts[alias].path}; ids and aliases must be "
                                       "unique across the repository"))
             elif alias in owners:
-                problems.append(error(prompt.path, where.line, where.col, "alias",
+                problems.append(error(prompt.path, line, col, "alias",
                                       f"alias {alias!r} is already an alias of {owners[alias]}; "
                                       "ids and aliases must be unique across the repository"))
             else:
@@ -173,18 +198,18 @@ def _check_ids(prompts: Mapping[str, Prompt]) -> tuple[list[Problem], dict[str, 
         successor = prompt.replaced_by
         if successor is None:
             continue
-        where = prompt.document.position(("replaced_by",))
+        line, col = prompt.place(("replaced_by",))
         target_id = owners.get(successor, successor)
         target = prompts.get(target_id)
         if target is None:
-            problems.append(error(prompt.path, where.line, where.col, "replaced-by",
+            problems.append(error(prompt.path, line, col, "replaced-by",
                                   f"replaced_by names {successor!r}, which does not exist; name an "
                                   "existing prompt id"))
         elif target.id == prompt.id:
-            problems.append(error(prompt.path, where.line, where.col, "replaced-by",
+            problems.append(error(prompt.path, line, col, "replaced-by",
                                   "replaced_by names the prompt itself; name its successor"))
         elif target.status != "active":
-            problems.append(warning(prompt.path, where.line, where.col, "replaced-by",
+            problems.append(warning(prompt.path, line, col, "replaced-by",
                                     f"replaced_by names {successor!r}, whose status is "
                                     f"{target.status}; point consumers at an active prompt"))
     return problems, owners
