@@ -1,10 +1,15 @@
 // Everything the console asks of the platform it runs on: the clipboard, where the API key is
-// kept, and opening links. The browser's versions are here; the desktop shell replaces this one
-// module with its own (key in the OS keychain, paste into the active window).
+// kept, opening links, and the client type its requests name. The browser's versions are here;
+// the desktop app installs its own at start (desktop.ts: key in the OS keychain, paste into the
+// window that was in front).
 
 const KEY_NAME = "prompt-engine.api-key";
 
 export interface Platform {
+  /** The client type usage events are counted under (X-Client-Type). */
+  clientType: "web" | "desktop";
+  /** Where a remembered key is kept, for the sign-in page's check box. */
+  rememberLabel: string;
   /** Put ``text`` on the clipboard; rejects when the platform refuses. */
   copyText(text: string): Promise<void>;
   /** The stored API key and whether it is remembered beyond this session. */
@@ -27,6 +32,8 @@ function storage(kind: "local" | "session"): Storage | null {
 }
 
 export const browserPlatform: Platform = {
+  clientType: "web",
+  rememberLabel: "Remember on this computer (otherwise until the browser closes)",
   async copyText(text) {
     await navigator.clipboard.writeText(text);
   },

@@ -17,8 +17,6 @@ export type Count = Schemas["Count"];
 export type Message = Schemas["Message"];
 export type Me = Schemas["Me"];
 
-export const CLIENT_TYPE = "web";
-
 /** An answer of the API other than 2xx: its status and the error body's code and fields. */
 export class ApiError extends Error {
   constructor(
@@ -110,7 +108,7 @@ const auth: Middleware = {
   onRequest({ request }) {
     const stored = platform.loadKey();
     if (stored) request.headers.set("Authorization", `Bearer ${stored.key}`);
-    request.headers.set("X-Client-Type", CLIENT_TYPE);
+    request.headers.set("X-Client-Type", platform.clientType);
     return request;
   },
 };
@@ -200,7 +198,7 @@ export const api = {
   },
   async reportUse(id: string, version: string): Promise<boolean> {
     const answer = await client.POST("/api/v1/usage", {
-      body: { prompt: id, version, client_type: CLIENT_TYPE },
+      body: { prompt: id, version, client_type: platform.clientType },
     });
     return unwrap(answer).accepted;
   },

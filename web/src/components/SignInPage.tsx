@@ -56,7 +56,7 @@ export function SignInPage({ reason, onSignedIn }: { reason: string | null; onSi
         </div>
         <div className="field checkbox">
           <input id={`${id}-remember`} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
-          <label htmlFor={`${id}-remember`}>Remember on this computer (otherwise until the browser closes)</label>
+          <label htmlFor={`${id}-remember`}>{platform.rememberLabel}</label>
         </div>
         <button type="submit" disabled={busy}>
           Sign in
