@@ -18,6 +18,7 @@ from promptctl.cli import (
     checks,
     completion,
     consuming,
+    desktop,
     docs,
     formats,
     governance,
@@ -85,6 +86,7 @@ history.register(app)
 owners.register(app)
 governance.register(app)
 serving.register(app)
+desktop.register(app)
 consuming.register(app)
 formats.register(app)
 agents.register(app)
