@@ -1,0 +1,470 @@
+"""The read API's search index: tantivy, kept on disk and mapped into memory.
+
+Decision 0012 measured it against SQLite FTS5 (which the command line keeps): FTS5 computes bm25
+for every matching prompt before it takes the top 20, where tantivy's top-k retrieval skips the
+blocks of postings that cannot enter the page. The answers keep the read API's behaviour:
+
+- User text is never query syntax: it is cut into words (runs of letters and digits, as FTS5's
+  unicode61 tokenizer does), case and diacritics folded, with the very analyzer the index used.
+  Every word must match; the last one is a prefix unless the text ends in whitespace.
+- A prefix is expanded into term queries from the index's own term dictionary (sorted, with the
+  number of prompts holding each term): its ``_COMPLETIONS`` most frequent completions in each
+  field, as FTS5's prefix index in effect ranks a prefix's most common words. One- and two-letter
+  prefixes are remembered per searcher.
+- Prompts with every word in their id, title, description or tags come first, then those that
+  need their templates too. Within each, deprecated prompts come after the others (a query of
+  its own, run only when the others leave room), then by score (field weights as boosts), then
+  by id: the top k are re-sorted, and fetched again wider while a tie straddles the cut.
+- Snippets are cut for the hits returned only, from the prompt's own text around the first
+  matched word of its best field (the title, the description or the text the caller reads).
+
+A ``PromptSearch`` has one writer (the server's reloader thread), made for each update and
+dropped after it; a ``Searcher`` is a point-in-time view, so a server keeps answering from the
+index it serves while the next one is committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import json
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from promptctl.search import MARK_END, MARK_START, Hit
+
+log = logging.getLogger("promptctl.server.search")
+
+# Bump when the fields or the analyzer change: an index written by another format is emptied
+# and rebuilt (tantivy itself refuses a different schema, not a different analyzer).
+FORMAT = 1
+_MARKER = "promptctl-search.json"
+_WEIGHTS = {"id": 3.0, "title": 10.0, "description": 4.0, "tags": 8.0, "body": 1.0}
+_META = ("id", "title", "description", "tags")
+_COMPLETIONS = 64  # a prefix's completions per field
+_MEMO_PREFIX = 2  # prefixes this short are expanded once per searcher
+_MEMO_SIZE = 4096
+_LONGEST_TERM = 100  # bytes; longer words (base64, minified code) are not indexed
+_SNIPPET_WORDS = 12
+_SNIPPET_BEFORE = 3  # words of context before the first match
+# Characters searched for a word in none of its usual cases (JavaScript, Straße for strasse), the
+# slow way; beyond them a snippet shows the other words, or the description.
+_SLOW_SCAN = 8_192
+_WRITER_HEAP = 32_000_000  # bytes; tantivy's floor is 15 MB a thread
+# tantivy's simple tokenizer: alphanumeric runs (the lookbehind: never half a word, wherever a
+# scan starts)
+_TOKEN = re.compile(r"(?<![^\W_])[^\W_]+")
+_WORD_ENDS = r"(?![^\W_])"
+
+
+def _analyzer(*, longest: int | None) -> tantivy.TextAnalyzer:
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    builder = builder.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold())
+    if longest is not None:
+        builder = builder.filter(tantivy.Filter.remove_long(longest))
+    return builder.build()
+
+
+_INDEXED = _analyzer(longest=_LONGEST_TERM)
+_QUERY = _analyzer(longest=None)  # a longer query word matches nothing, rather than anything
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=True, tokenizer_name="raw")  # the id, whole
+    builder.add_text_field("digest", stored=True, tokenizer_name="raw")
+    for name in _WEIGHTS:
+        # Frequencies without positions: no phrase queries, a smaller index.
+        builder.add_text_field(name, stored=name in ("title", "description"),
+                               tokenizer_name="words", index_option="freq")
+    builder.add_integer_field("deprecated", indexed=True)
+    return builder.build()
+
+
+_SCHEMA = _schema()
+_DEPRECATED = tantivy.Query.term_query(_SCHEMA, "deprecated", 1)
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    id: str
+    digest: str  # sha256 of the prompt file (kept per doc, for restart diffs)
+    status: str  # "deprecated" ranks after the others
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    body: str  # the templates' sources joined by "\n\n"
+
+
+@dataclass(frozen=True)
+class _Word:
+    term: str  # folded, as indexed
+    prefix: bool
+
+
+def _query_words(text: str) -> list[_Word]:
+    """The distinct words of free text, folded as the index folds them; the last one is a
+    prefix unless the text ends in whitespace (or repeats an earlier word)."""
+    terms = _QUERY.analyze(text)
+    words: list[_Word] = []
+    for position, term in enumerate(terms):
+        if any(word.term == term for word in words):
+            continue
+        last = position == len(terms) - 1
+        words.append(_Word(term, last and not text[-1].isspace()))
+    return words
+
+
+class Searcher:
+    """A point-in-time view: later updates do not change what it answers (an index being served
+    keeps its own). Safe to use from several threads."""
+
+    def __init__(self, searcher: tantivy.Searcher) -> None:
+        self._searcher = searcher
+        self._completions: dict[tuple[str, str], list[str]] = {}
+        self._deprecated: bool | None = None  # whether any prompt is (deleted ones count)
+
+    def __len__(self) -> int:
+        return int(self._searcher.num_docs)
+
+    def search(self, text: str, *, limit: int = 20, allowed: AbstractSet[str] | None = None,
+               snippet_text: Callable[[str], str | None] | None = None) -> list[Hit]:
+        """The best ``limit`` prompts with every word of ``text``, among ``allowed`` ids when
+        given (hits outside it never take a place). ``snippet_text(id)`` gives the text to cut
+        a hit's snippet from (its file's text: a leading front matter is skipped); without it,
+        or when it gives None, snippets come from the title and the description."""
+        words = _query_words(text)
+        if not words or limit <= 0 or len(self) == 0:
+            return []
+        if any(len(w.term.encode()) >= _LONGEST_TERM for w in words):
+            return []  # such a word was never indexed
+        restrict = None
+        if allowed is not None:
+            if not allowed:
+                return []
+            if len(allowed) * 4 < len(self):
+                # A few ids among many: asking the index for them beats filtering the top k.
+                restrict = tantivy.Query.term_set_query(_SCHEMA, "key", sorted(allowed))
+                allowed = None
+        # A prefix's completions in each field, looked up once for both tiers.
+        completed = {(w.term, field): self._complete(field, w.term) if w.prefix else [w.term]
+                     for w in words for field in _WEIGHTS}
+        kept: list[tuple[float, str, tantivy.Document]] = []
+        seen: set[str] = set()
+        for fields in (_META, tuple(_WEIGHTS)):
+            query = _every_word(words, fields, completed)
+            if query is None:
+                continue
+            for deprecated in (False, True) if self._has_deprecated() else (False,):
+                clauses = [(tantivy.Occur.Must, query)]
+                if self._has_deprecated():
+                    clauses.append((tantivy.Occur.Must if deprecated else tantivy.Occur.MustNot,
+                                    _DEPRECATED))
+                if restrict is not None:
+                    clauses.append((tantivy.Occur.Must, restrict))
+                found = self._top(tantivy.Query.boolean_query(clauses), limit - len(kept),
+                                  allowed, seen)
+                kept.extend(found)
+                seen.update(prompt_id for _score, prompt_id, _doc in found)
+                if len(kept) >= limit:
+                    break
+            if len(kept) >= limit:
+                break
+        marks = _Marks(words)
+        return [Hit(prompt_id, score, _snippet(marks, doc, prompt_id, snippet_text))
+                for score, prompt_id, doc in kept]
+
+    def _has_deprecated(self) -> bool:
+        if self._deprecated is None:
+            self._deprecated = self._searcher.doc_freq("deprecated", 1) > 0
+        return self._deprecated
+
+    def _complete(self, field: str, prefix: str) -> list[str]:
+        """The most frequent indexed terms of ``field`` starting with ``prefix``."""
+        key = (field, prefix)
+        terms = self._completions.get(key)
+        if terms is None:
+            terms = [term for term, _count in
+                     self._searcher.terms_with_prefix(field, prefix, limit=_COMPLETIONS)]
+            if len(prefix) <= _MEMO_PREFIX:
+                if len(self._completions) >= _MEMO_SIZE:
+                    self._completions.clear()
+                self._completions[key] = terms
+        return terms
+
+    def _top(self, query: tantivy.Query, room: int, allowed: AbstractSet[str] | None,
+             seen: set[str]) -> list[tuple[float, str, tantivy.Document]]:
+        """Up to ``room`` best matches of ``query`` by score then id, among ``allowed`` and not
+        in ``seen``. The top k comes back by score alone, so it is fetched wider (doubling)
+        until it holds ``room`` wanted hits and no tie with what was left out."""
+        share = 1.0 if allowed is None else max(len(allowed) / len(self), 0.25)
+        fetch = int((room + len(seen)) / share) + 1
+        while True:
+            hits = self._searcher.search(query, fetch, count=False).hits
+            rows = []
+            for score, address in hits:
+                doc = self._searcher.doc(address)
+                prompt_id = str(doc.get_first("key"))
+                if prompt_id not in seen and (allowed is None or prompt_id in allowed):
+                    rows.append((float(score), prompt_id, doc))
+            if len(hits) < fetch or (len(rows) >= room and hits[-1][0] < rows[room - 1][0]):
+                break  # everything left out scores below the last hit kept
+            fetch *= 2
+        rows.sort(key=lambda row: (-row[0], row[1]))
+        return rows[:room]
+
+
+def _every_word(words: list[_Word], fields: tuple[str, ...],
+                completed: dict[tuple[str, str], list[str]]) -> tantivy.Query | None:
+    """Every word in one of ``fields``, each field's matches weighted; None if some word cannot
+    match there. ``completed``: the terms each word stands for in each field."""
+    musts = []
+    for word in words:
+        should = [
+            (tantivy.Occur.Should, tantivy.Query.boost_query(
+                tantivy.Query.term_query(_SCHEMA, field, term, index_option="freq"),
+                _WEIGHTS[field]))
+            for field in fields for term in completed[word.term, field]]
+        if not should:
+            return None
+        musts.append((tantivy.Occur.Must, tantivy.Query.boolean_query(should)))
+    return tantivy.Query.boolean_query(musts)
+
+
+class PromptSearch:
+    """The served prompts' search index: in directory ``path`` (kept between runs, readable by
+    other processes) or in memory (path None). One writer (the server's reloader thread);
+    searches from any thread."""
+
+    def __init__(self, index: tantivy.Index) -> None:
+        index.register_tokenizer("words", _INDEXED)
+        index.config_reader("manual")  # a new view only when update() says so
+        self._index: tantivy.Index | None = index
+        self._lock = threading.Lock()
+        self._current = Searcher(index.searcher())
+
+    @classmethod
+    def open(cls, path: Path | None) -> PromptSearch:
+        """The index kept in ``path``, a directory of its own (made there if there is none). A
+        directory that does not hold an index of this format is emptied and made again, with a
+        warning."""
+        if path is None:
+            return cls(tantivy.Index(_SCHEMA))
+        marker = path / _MARKER
+        if path.is_dir() and any(path.iterdir()):
+            try:
+                written = json.loads(marker.read_text(encoding="utf-8"))
+                if written != _format():
+                    raise ValueError(f"written as {written}, this is {_format()}")
+                return cls(tantivy.Index(_SCHEMA, path=str(path), reuse=True))
+            except (OSError, ValueError) as error:  # tantivy raises ValueError for its errors
+                log.warning("search index %s cannot be used (%s): it is made again", path, error)
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+        made = cls(tantivy.Index(_SCHEMA, path=str(path), reuse=False))
+        marker.write_text(json.dumps(_format()), encoding="utf-8")  # after: it vouches for it
+        return made
+
+    def kept(self) -> dict[str, str]:
+        """id -> digest of the prompts the index holds (read from its stored fields)."""
+        searcher = self._current._searcher
+        count = searcher.num_docs
+        if count == 0:
+            return {}
+        kept = {}
+        for _score, address in searcher.search(tantivy.Query.all_query(), count,
+                                               count=False).hits:
+            doc = searcher.doc(address)
+            kept[str(doc.get_first("key"))] = str(doc.get_first("digest"))
+        return kept
+
+    def update(self, added: Sequence[SearchDoc], removed: Iterable[str]) -> Searcher:
+        """In one commit: the documents of ``removed`` ids and of ids ``added`` again are
+        replaced. Returns the new view; views taken before still answer as they did."""
+        with self._lock:
+            index = self._opened()
+            writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+            try:
+                for prompt_id in {*removed, *(doc.id for doc in added)}:
+                    writer.delete_documents_by_term("key", prompt_id)
+                for doc in added:
+                    writer.add_document(_document(doc))
+                writer.commit()
+                # The segments this commit made are merged now, by this thread, rather than
+                # left to a writer about to be dropped.
+                writer.wait_merging_threads()
+            except BaseException:
+                with contextlib.suppress(ValueError):  # consumed by a failed wait
+                    writer.rollback()
+                raise
+            finally:
+                del writer  # its lock and its memory go now, not when a traceback does
+            index.reload()
+            self._current = Searcher(index.searcher())
+            return self._current
+
+    def searcher(self) -> Searcher:
+        return self._current
+
+    def close(self) -> None:
+        """Drop the index; searchers already taken go on answering."""
+        with self._lock:
+            self._index = None
+
+    def _opened(self) -> tantivy.Index:
+        if self._index is None:
+            raise RuntimeError("the search index is closed")
+        return self._index
+
+
+def _format() -> dict[str, Any]:
+    major, minor = importlib.metadata.version("tantivy").split(".")[:2]
+    return {"format": FORMAT, "tantivy": f"{major}.{minor}"}
+
+
+def _document(doc: SearchDoc) -> tantivy.Document:
+    return tantivy.Document(
+        key=doc.id, digest=doc.digest, id=doc.id, title=doc.title,
+        description=doc.description, tags=" ".join(doc.tags), body=doc.body,
+        deprecated=int(doc.status == "deprecated"))
+
+
+# Snippets ---------------------------------------------------------------------------------
+
+
+class _Marks:
+    """The query's words, to find and mark in a prompt's own text."""
+
+    def __init__(self, words: list[_Word]) -> None:
+        self.count = len(words)
+        self.exact = frozenset(w.term for w in words if not w.prefix)
+        self.prefixes = tuple(w.term for w in words if w.prefix)
+        # Each word as literals in its usual cases: a literal is found by the regular expression
+        # engine's fast search (a case-insensitive pattern tries every character, 20 times
+        # slower on a 200 KB template), and the start of a word is checked after.
+        self.finders = [
+            [re.compile(re.escape(case) + ("" if w.prefix else _WORD_ENDS))
+             for case in dict.fromkeys((w.term, w.term.capitalize(), w.term.upper()))]
+            + [re.compile(_loose(w.term) + ("" if w.prefix else _WORD_ENDS), re.IGNORECASE)]
+            for w in words]
+
+    def marked(self, word: str) -> bool:
+        folded = word.lower() if word.isascii() else "".join(_QUERY.analyze(word))
+        return folded in self.exact or folded.startswith(self.prefixes)
+
+    def scan(self, text: str) -> tuple[int, int]:
+        """How many of the words ``text`` holds and where the first one starts."""
+        found, first = 0, -1
+        for finders in self.finders:
+            start = -1
+            for finder in finders[:-1]:
+                start = _earliest(finder, text, len(text) if start < 0 else start, start)
+            if start < 0:  # another case (JavaScript), diacritics (résumé): the slow way
+                start = _earliest(finders[-1], text, min(len(text), _SLOW_SCAN), -1)
+            if start >= 0:
+                found += 1
+                first = start if first < 0 else min(first, start)
+        return found, first
+
+
+@functools.cache
+def _accented() -> dict[str, str]:
+    """What the analyzer folds into ASCII letters, as pattern alternatives: é, è, ê... for
+    e; ß for ss, æ for ae."""
+    folds: dict[str, str] = {}
+    for point in range(0xC0, 0x250):
+        folded = "".join(_QUERY.analyze(chr(point)))
+        if folded.isascii() and folded.isalpha() and len(folded) <= 2:
+            folds[folded] = folds.get(folded, "") + chr(point)
+    return folds
+
+
+def _loose(term: str) -> str:
+    """A pattern of ``term`` that also finds it written with diacritics."""
+    folds = _accented()
+    parts, at = [], 0
+    while at < len(term):
+        pair, letter = term[at:at + 2], term[at]
+        if len(pair) == 2 and pair in folds:
+            parts.append(f"(?:{re.escape(pair)}|[{folds[pair]}])")
+            at += 2
+            continue
+        parts.append(f"[{letter}{folds[letter]}]" if letter in folds else re.escape(letter))
+        at += 1
+    return "".join(parts)
+
+
+def _earliest(finder: re.Pattern[str], text: str, before: int, found: int) -> int:
+    """Where ``finder`` first matches a word's start ahead of ``before``, else ``found``."""
+    # A match starting before ``before`` ends (its look-ahead included) within this bound.
+    bound = min(len(text), before + len(finder.pattern) + 1)
+    for match in finder.finditer(text, 0, bound):
+        start = match.start()
+        if start >= before:
+            break
+        if not (start and text[start - 1].isalnum()):
+            return start
+    return found
+
+
+def _snippet(marks: _Marks, doc: tantivy.Document, prompt_id: str,
+             snippet_text: Callable[[str], str | None] | None) -> str:
+    """About ``_SNIPPET_WORDS`` words around the first match in the field with the most of the
+    query's words (the title, the description, then the prompt's text), matches marked."""
+    fields = [str(doc.get_first("title") or ""), str(doc.get_first("description") or "")]
+    best: tuple[int, str, int] | None = None  # words found, field, first match
+    for position in range(3):
+        if position == 2:
+            text = snippet_text(prompt_id) if snippet_text is not None else None
+            if text is None:
+                break
+            fields.append(_without_front_matter(text))
+        found, first = marks.scan(fields[position])
+        if found and (best is None or found > best[0]):
+            best = (found, fields[position], first)
+        if found == marks.count:
+            break  # no later field can do better
+    if best is None:  # the words are in the id or the tags, or where the caller gave no text
+        return _cut(fields[1] or fields[0], 0, marks, before=0)
+    return _cut(best[1], best[2], marks, before=_SNIPPET_BEFORE)
+
+
+def _cut(text: str, anchor: int, marks: _Marks, *, before: int) -> str:
+    """The words of ``text`` from ``before`` words ahead of the one at ``anchor``, matches
+    marked, "..." where the text goes on."""
+    tokens = list(_TOKEN.finditer(text, max(0, anchor - 40 * before), anchor))[-before:] \
+        if before else []
+    for match in _TOKEN.finditer(text, anchor):
+        if len(tokens) >= _SNIPPET_WORDS:
+            break
+        tokens.append(match)
+    if not tokens:
+        return ""
+    start, end = tokens[0].start(), tokens[-1].end()
+    out = ["..."] if _TOKEN.search(text, 0, start) else []
+    position = start
+    for token in tokens:
+        word = token.group()
+        out.append(text[position:token.start()])
+        out.append(MARK_START + word + MARK_END if marks.marked(word) else word)
+        position = token.end()
+    out.append("..." if _TOKEN.search(text, end) else text[end:].rstrip())
+    return "".join(out)
+
+
+def _without_front_matter(text: str) -> str:
+    """A Markdown prompt's templates: what follows its front matter."""
+    if not text.startswith("---"):
+        return text
+    end = text.find("\n---", 3)
+    return text[text.find("\n", end + 4) + 1:] if end >= 0 else text
