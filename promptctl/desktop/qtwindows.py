@@ -58,6 +58,17 @@ class QtWindows:
         self.main.closed = self.application.quit
 
     def exec(self) -> int:
+        """Run until the main window closes, or Ctrl-C / SIGTERM (Python's handlers run only
+        when Python does: a timer gives them the chance every 200 ms)."""
+        import signal
+
+        from PySide6.QtCore import QTimer
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: self.application.quit())
+        tick = QTimer()
+        tick.timeout.connect(lambda: None)
+        tick.start(200)
         return int(self.application.exec())
 
     def copy(self, text: str) -> None:
