@@ -26,7 +26,6 @@ index it serves while the next one is committed.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.metadata
 import json
 import logging
@@ -57,14 +56,15 @@ _MEMO_SIZE = 4096
 _LONGEST_TERM = 100  # bytes; longer words (base64, minified code) are not indexed
 _SNIPPET_WORDS = 12
 _SNIPPET_BEFORE = 3  # words of context before the first match
-# Characters searched for a word in none of its usual cases (JavaScript, Straße for strasse), the
-# slow way; beyond them a snippet shows the other words, or the description.
+# Characters searched for a word in none of its usual cases (JavaScript), and for one written
+# with diacritics (Straße for strasse), the slow ways; beyond them a snippet shows the other
+# words, or the description.
 _SLOW_SCAN = 8_192
+_FOLD_SCAN = 2_048
 _WRITER_HEAP = 32_000_000  # bytes; tantivy's floor is 15 MB a thread
 # tantivy's simple tokenizer: alphanumeric runs (the lookbehind: never half a word, wherever a
 # scan starts)
 _TOKEN = re.compile(r"(?<![^\W_])[^\W_]+")
-_WORD_ENDS = r"(?![^\W_])"
 
 
 def _analyzer(*, longest: int | None) -> tantivy.TextAnalyzer:
@@ -209,12 +209,16 @@ class Searcher:
         until it holds ``room`` wanted hits and no tie with what was left out."""
         share = 1.0 if allowed is None else max(len(allowed) / len(self), 0.25)
         fetch = int((room + len(seen)) / share) + 1
+        read: dict[tuple[int, int], tuple[str, tantivy.Document]] = {}  # across the fetches
         while True:
             hits = self._searcher.search(query, fetch, count=False).hits
             rows = []
             for score, address in hits:
-                doc = self._searcher.doc(address)
-                prompt_id = str(doc.get_first("key"))
+                where = (address.segment_ord, address.doc)
+                if where not in read:
+                    doc = self._searcher.doc(address)
+                    read[where] = (str(doc.get_first("key")), doc)
+                prompt_id, doc = read[where]
                 if prompt_id not in seen and (allowed is None or prompt_id in allowed):
                     rows.append((float(score), prompt_id, doc))
             if len(hits) < fetch or (len(rows) >= room and hits[-1][0] < rows[room - 1][0]):
@@ -346,74 +350,65 @@ class _Marks:
     """The query's words, to find and mark in a prompt's own text."""
 
     def __init__(self, words: list[_Word]) -> None:
+        self.words = words
         self.count = len(words)
         self.exact = frozenset(w.term for w in words if not w.prefix)
         self.prefixes = tuple(w.term for w in words if w.prefix)
-        # Each word as literals in its usual cases: a literal is found by the regular expression
-        # engine's fast search (a case-insensitive pattern tries every character, 20 times
-        # slower on a 200 KB template), and the start of a word is checked after.
-        self.finders = [
-            [re.compile(re.escape(case) + ("" if w.prefix else _WORD_ENDS))
-             for case in dict.fromkeys((w.term, w.term.capitalize(), w.term.upper()))]
-            + [re.compile(_loose(w.term) + ("" if w.prefix else _WORD_ENDS), re.IGNORECASE)]
-            for w in words]
+        # Each word in its usual cases, found by str.find (no pattern to compile: every query
+        # is new), the edges of the word checked after.
+        self.cases = [tuple(dict.fromkeys((w.term, w.term.capitalize(), w.term.upper())))
+                      for w in words]
+        self._folded: tuple[str | None, list[tuple[str, int]]] = (None, [])  # the last text's
 
     def marked(self, word: str) -> bool:
         folded = word.lower() if word.isascii() else "".join(_QUERY.analyze(word))
         return folded in self.exact or folded.startswith(self.prefixes)
 
-    def scan(self, text: str) -> tuple[int, int]:
-        """How many of the words ``text`` holds and where the first one starts."""
+    def scan(self, text: str, *, slow: bool = True) -> tuple[int, int]:
+        """How many of the words ``text`` holds and where the first one starts; ``slow``: also
+        in other cases and with diacritics, near its start."""
         found, first = 0, -1
-        for finders in self.finders:
+        for number, word in enumerate(self.words):
             start = -1
-            for finder in finders[:-1]:
-                start = _earliest(finder, text, len(text) if start < 0 else start, start)
-            if start < 0:  # another case (JavaScript), diacritics (résumé): the slow way
-                start = _earliest(finders[-1], text, min(len(text), _SLOW_SCAN), -1)
+            for case in self.cases[number]:
+                start = _earliest(text, case, word.prefix, len(text) if start < 0 else start,
+                                  start)
+            if start < 0 and slow:  # another case (JavaScript), diacritics (résumé)
+                start = self._slow(number, text)
             if start >= 0:
                 found += 1
                 first = start if first < 0 else min(first, start)
         return found, first
 
-
-@functools.cache
-def _accented() -> dict[str, str]:
-    """What the analyzer folds into ASCII letters, as pattern alternatives: é, è, ê... for
-    e; ß for ss, æ for ae."""
-    folds: dict[str, str] = {}
-    for point in range(0xC0, 0x250):
-        folded = "".join(_QUERY.analyze(chr(point)))
-        if folded.isascii() and folded.isalpha() and len(folded) <= 2:
-            folds[folded] = folds.get(folded, "") + chr(point)
-    return folds
-
-
-def _loose(term: str) -> str:
-    """A pattern of ``term`` that also finds it written with diacritics."""
-    folds = _accented()
-    parts, at = [], 0
-    while at < len(term):
-        pair, letter = term[at:at + 2], term[at]
-        if len(pair) == 2 and pair in folds:
-            parts.append(f"(?:{re.escape(pair)}|[{folds[pair]}])")
-            at += 2
-            continue
-        parts.append(f"[{letter}{folds[letter]}]" if letter in folds else re.escape(letter))
-        at += 1
-    return "".join(parts)
+    def _slow(self, number: int, text: str) -> int:
+        """The first ``_SLOW_SCAN`` characters lowercased, then (diacritics) as the analyzer
+        folds them."""
+        word, chunk = self.words[number], text[:_SLOW_SCAN]
+        lowered = chunk.lower()
+        if len(lowered) == len(chunk):  # offsets kept
+            start = _earliest(lowered, word.term, word.prefix, len(lowered), -1)
+            if start >= 0 or chunk.isascii():
+                return start
+        chunk = chunk[:_FOLD_SCAN]
+        if self._folded[0] != chunk:
+            self._folded = (chunk, [(str(token.text), int(token.char_offset_from))
+                                    for token in _INDEXED.pre_tokenize(chunk).tokens])
+        for folded, start in self._folded[1]:
+            if folded.startswith(word.term) if word.prefix else folded == word.term:
+                return start
+        return -1
 
 
-def _earliest(finder: re.Pattern[str], text: str, before: int, found: int) -> int:
-    """Where ``finder`` first matches a word's start ahead of ``before``, else ``found``."""
-    # A match starting before ``before`` ends (its look-ahead included) within this bound.
-    bound = min(len(text), before + len(finder.pattern) + 1)
-    for match in finder.finditer(text, 0, bound):
-        start = match.start()
-        if start >= before:
-            break
-        if not (start and text[start - 1].isalnum()):
-            return start
+def _earliest(text: str, literal: str, prefix: bool, before: int, found: int) -> int:
+    """Where ``literal`` first starts a word (the whole word unless ``prefix``) ahead of
+    ``before``, else ``found``."""
+    at = text.find(literal, 0, before + len(literal))
+    while 0 <= at < before:
+        end = at + len(literal)
+        if not (at and text[at - 1].isalnum()) and (
+                prefix or end == len(text) or not text[end].isalnum()):
+            return at
+        at = text.find(literal, at + 1, before + len(literal))
     return found
 
 
@@ -429,7 +424,9 @@ def _snippet(marks: _Marks, doc: tantivy.Document, prompt_id: str,
             if text is None:
                 break
             fields.append(_without_front_matter(text))
-        found, first = marks.scan(fields[position])
+        found, first = marks.scan(fields[position], slow=position < 2)
+        if position == 2 and not found:  # templates can be long: the slow way only if need be
+            found, first = marks.scan(fields[position])
         if found and (best is None or found > best[0]):
             best = (found, fields[position], first)
         if found == marks.count:
