@@ -1,21 +1,30 @@
-"""Search engines side by side: SQLite FTS5 as the server uses it, and ``tantivy`` (PyPI), on the
-same distinct-content prompts and the same distinct queries, in process.
+"""Search engines side by side: SQLite FTS5 as the command line uses it, the read API's engine
+(``server/search.py``, tantivy) and the first tantivy experiment, on the same distinct-content
+prompts and the same distinct queries, in process.
 
-Both answer what the read API asks: every word, the last one a prefix (search-as-you-type),
+All answer what the read API asks: every word, the last one a prefix (search-as-you-type),
 title x10, tags x8, description x4, id x3 and body x1, the top 20, a snippet for each hit
 returned. The queries are those of ``bench/scale.py`` (corpus words, no query twice), so no
-answer cache can help either engine.
+answer cache can help any engine.
 
-Run: ``python bench/search_engines.py [--count 10000]`` (tantivy is imported if installed:
-``pip install tantivy``; it is not a dependency of promptctl). Nothing is asserted.
+For the read API's engine it also prints: search with and without snippets (the snippet text
+comes from memory: reading the blob is the caller's cost), the index build, an update of one
+prompt, a re-open with its kept digests, its size on disk beside the prompt files', and the
+memory of a separate process that opens the 10k index and answers the queries.
+
+Run: ``python bench/search_engines.py [--count 10000] [--repo WORK_TREE]`` (``--repo``: a
+library already built, e.g. by ``foundation.build_repository``). Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import gc
+import json
 import re
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,12 +32,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from foundation import DEFAULT_CORPORA, _p95, build_repository, corpus_texts, log
+from foundation import DEFAULT_CORPORA, _p95, build_repository, corpus_texts, load_average, log
 from scale import distinct_queries
 
 from promptctl.library import Library
 from promptctl.model import Prompt
 from promptctl.search import SearchIndex, query_terms
+
+# bench/server.py would shadow the server package: once the benches' helpers are imported, this
+# folder leaves the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from server.search import PromptSearch, SearchDoc  # noqa: E402
 
 LIMIT = 20
 _WORD = re.compile(r"[a-z]{4,12}")
@@ -57,10 +72,10 @@ def fts5(prompts: list[Prompt], queries: list[str]) -> dict[str, float]:
 
 
 def tantivy_figures(prompts: list[Prompt], queries: list[str]) -> dict[str, float] | None:
-    try:
-        import tantivy  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
+    """The first experiment (decision 0012): tantivy's regex query for the prefix and its own
+    snippet generator over a stored body."""
+    import tantivy
+
     builder = tantivy.SchemaBuilder()
     for name in ("id", "title", "description", "tags", "body"):
         builder.add_text_field(name, stored=True, tokenizer_name="default")
@@ -111,31 +126,151 @@ def tantivy_figures(prompts: list[Prompt], queries: list[str]) -> dict[str, floa
     return figures
 
 
+def search_doc(prompt: Prompt) -> SearchDoc:
+    return SearchDoc(prompt.id, prompt.digest, prompt.status, prompt.title, prompt.description,
+                     tuple(prompt.tags), "\n\n".join(t.source for t in prompt.templates))
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def read_api_engine(docs: list[SearchDoc], queries: list[str], texts: dict[str, str],
+                    folder: Path) -> dict[str, float]:
+    """server/search.py: build, searches with and without snippets, one update, a re-open."""
+    index = PromptSearch.open(folder)
+    start = time.perf_counter()
+    searcher = index.update(docs, ())
+    figures = {"index_s": time.perf_counter() - start}
+    updates = []
+    for n, doc in enumerate(docs[:: max(1, len(docs) // 10)][:10]):
+        changed = SearchDoc(doc.id, f"changed-{n}", doc.status, doc.title + " revised",
+                            doc.description, doc.tags, doc.body)
+        start = time.perf_counter()
+        searcher = index.update([changed], ())
+        updates.append((time.perf_counter() - start) * 1000)
+    figures["update_ms"] = statistics.median(updates)
+    figures["update_max_ms"] = max(updates)
+    docs.clear()  # the documents were the builder's: a server holds none of them
+    gc.collect()
+    plain = _timed(lambda q: searcher.search(q, limit=LIMIT), queries)
+    snipped = _timed(lambda q: searcher.search(q, limit=LIMIT, snippet_text=texts.get), queries)
+    figures.update({f"plain_{k}": v for k, v in plain.items()})
+    figures.update({f"snippets_{k}": v for k, v in snipped.items()})
+    index.close()
+    start = time.perf_counter()
+    again = PromptSearch.open(folder)
+    kept = again.kept()
+    figures["reopen_ms"] = (time.perf_counter() - start) * 1000
+    figures["kept"] = len(kept)
+    again.close()
+    figures["disk_mib"] = _size(folder) / 2**20
+    return figures
+
+
+_HOLDER = """
+import json, resource, sys, time
+from pathlib import Path
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+from server.search import PromptSearch
+
+def rss_kib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+queries = json.loads(sys.stdin.read())
+base = rss_kib()
+index = PromptSearch.open(Path(sys.argv[1]))
+searcher = index.searcher()
+opened = rss_kib()
+for query in queries[:20]:
+    searcher.search(query + " ", limit=20)
+took = []
+for query in queries:
+    start = time.perf_counter()
+    searcher.search(query, limit=20)
+    took.append((time.perf_counter() - start) * 1000)
+took.sort()
+print(json.dumps({"p50_ms": took[len(took) // 2], "p95_ms": took[int(len(took) * 0.95) - 1],
+                  "python_kib": base, "opened_kib": opened, "searched_kib": rss_kib(),
+                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "docs": len(searcher)}))
+"""
+
+
+def holder_memory(folder: Path, queries: list[str]) -> dict[str, float]:
+    """The memory of a fresh process that opens the kept index and answers the queries (and
+    how fast, without snippets)."""
+    done = subprocess.run([sys.executable, "-c", _HOLDER, str(folder)], input=json.dumps(queries),
+                          capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    figures: dict[str, float] = json.loads(done.stdout)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
     parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--repo", type=Path, help="a library work tree to use instead")
+    parser.add_argument("--only-read-api", action="store_true",
+                        help="skip FTS5 and the first tantivy experiment")
     args = parser.parse_args(argv)
-    if not args.corpora.is_dir():
-        log(f"corpora not found at {args.corpora}, skipping")
-        return 0
     work = Path(tempfile.mkdtemp(prefix="search-engines-"))
-    texts, _skipped = corpus_texts(args.corpora)
-    build_repository(work, texts, args.count)
-    prompts = list(Library.from_work_tree(work).prompts.values())
-    shutil.rmtree(work, ignore_errors=True)
-    words = sorted({w for p in prompts[:2000] for t in p.templates
-                    for w in _WORD.findall(t.source.lower())})
-    queries = distinct_queries(words, 300, 2)
-    print(f"{len(prompts):,} prompts, 300 distinct queries, top {LIMIT} with snippets, "
-          f"in process (load {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
-    for name, run in (("sqlite fts5", fts5), ("tantivy", tantivy_figures)):
-        figures = run(prompts, queries)
-        if figures is None:
-            print(f"  {name}: not installed")
-            continue
-        print(f"  {name}: p95 {figures['p95_ms']:.2f} ms, median {figures['median_ms']:.2f} ms, "
-              f"{figures['mean_hits']:.1f} hits a query, indexed in {figures['index_s']:.1f} s")
+    try:
+        if args.repo is not None:
+            library_root = args.repo
+        elif not args.corpora.is_dir():
+            log(f"corpora not found at {args.corpora}, skipping")
+            return 0
+        else:
+            library_root = work / "repo"
+            texts_, _skipped = corpus_texts(args.corpora)
+            build_repository(library_root, texts_, args.count)
+        log("loading the library ...")
+        prompts = list(Library.from_work_tree(library_root).prompts.values())
+        files = {p.id: (library_root / p.path).read_text(encoding="utf-8") for p in prompts}
+        files_bytes = sum(len(t.encode()) for t in files.values())
+        words = sorted({w for p in prompts[:2000] for t in p.templates
+                        for w in _WORD.findall(t.source.lower())})
+        queries = distinct_queries(words, 300, 2)
+        print(f"{len(prompts):,} prompts ({files_bytes / 2**20:.1f} MiB of prompt files), "
+              f"300 distinct queries, top {LIMIT}, in process ({load_average()})")
+        engines: list[tuple[str, Callable[[list[Prompt], list[str]], dict[str, float] | None]]]
+        engines = [] if args.only_read_api else [
+            ("sqlite fts5, with snippets", fts5),
+            ("tantivy, first experiment (regex prefix, its snippets)", tantivy_figures)]
+        for name, run in engines:
+            figures = run(prompts, queries)
+            if figures is not None:
+                print(f"  {name}: p95 {figures['p95_ms']:.2f} ms, median "
+                      f"{figures['median_ms']:.2f} ms, {figures['mean_hits']:.1f} hits a query, "
+                      f"indexed in {figures['index_s']:.1f} s ({load_average()})")
+        folder = work / "search"
+        docs = [search_doc(p) for p in prompts]
+        del prompts  # a server no longer holds every prompt parsed (issue #11)
+        gc.collect()
+        read_api = read_api_engine(docs, queries, files, folder)
+        print(f"  read API engine (server/search.py), {load_average()}:")
+        print(f"    search without snippets: p50 {read_api['plain_median_ms']:.2f} ms, p95 "
+              f"{read_api['plain_p95_ms']:.2f} ms, {read_api['plain_mean_hits']:.1f} hits a query")
+        print(f"    search with snippets:    p50 {read_api['snippets_median_ms']:.2f} ms, p95 "
+              f"{read_api['snippets_p95_ms']:.2f} ms")
+        print(f"    index build {read_api['index_s']:.2f} s; update of one prompt "
+              f"{read_api['update_ms']:.0f} ms median, {read_api['update_max_ms']:.0f} ms max "
+              f"(a commit to disk)")
+        print(f"    re-open with its {read_api['kept']:,.0f} kept digests "
+              f"{read_api['reopen_ms']:.0f} ms")
+        print(f"    on disk {read_api['disk_mib']:.1f} MiB for {files_bytes / 2**20:.1f} MiB of "
+              f"prompt files ({read_api['disk_mib'] / (files_bytes / 2**20):.0%})")
+        memory = holder_memory(folder, queries)
+        print(f"    a process holding it: RSS {memory['python_kib'] / 1024:.0f} MiB bare, "
+              f"{memory['opened_kib'] / 1024:.0f} MiB opened, {memory['searched_kib'] / 1024:.0f}"
+              f" MiB after the 300 queries ({memory['docs']:,.0f} prompts); its search without "
+              f"snippets p50 {memory['p50_ms']:.2f} ms, p95 {memory['p95_ms']:.2f} ms "
+              f"({load_average()})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
