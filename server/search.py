@@ -32,7 +32,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,16 +292,19 @@ class PromptSearch:
             kept[str(doc.get_first("key"))] = str(doc.get_first("digest"))
         return kept
 
-    def update(self, added: Sequence[SearchDoc], removed: Iterable[str]) -> Searcher:
+    def update(self, added: Iterable[SearchDoc], removed: Iterable[str]) -> Searcher:
         """In one commit: the documents of ``removed`` ids and of ids ``added`` again are
-        replaced. Returns the new view; views taken before still answer as they did."""
+        replaced. Returns the new view; views taken before still answer as they did. ``added``
+        is read once, as it comes (a generator keeps a first build's memory small)."""
         with self._lock:
             index = self._opened()
             writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
             try:
-                for prompt_id in {*removed, *(doc.id for doc in added)}:
+                for prompt_id in removed:
                     writer.delete_documents_by_term("key", prompt_id)
-                for doc in added:
+                for doc in added:  # read once: a first build can stream its documents
+                    # A delete applies to what was added before it: not to this document.
+                    writer.delete_documents_by_term("key", doc.id)
                     writer.add_document(_document(doc))
                 writer.commit()
                 # The segments this commit made are merged now, by this thread, rather than

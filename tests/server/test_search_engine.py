@@ -226,6 +226,10 @@ def test_an_update_replaces_and_removes_and_earlier_views_answer_as_before() -> 
     assert [h.id for h in after.search("beta")] == []
     assert [h.id for h in after.search("gamma")] == ["u/a"]
     assert index.kept() == {"u/a": "3"}
+    # Documents may come from a generator; an id both removed and added is the one added.
+    streamed = index.update((doc(f"u/{n}", title="Delta", digest=str(n)) for n in "ab"), ["u/a"])
+    assert sorted(h.id for h in streamed.search("delta")) == ["u/a", "u/b"]
+    assert index.kept() == {"u/a": "a", "u/b": "b"}
 
 
 def test_a_kept_directory_opens_with_its_documents(tmp_path: Path) -> None:
