@@ -61,6 +61,7 @@ _SNIPPET_BEFORE = 3  # words of context before the first match
 # words, or the description.
 _SLOW_SCAN = 8_192
 _FOLD_SCAN = 2_048
+_FOLDS = re.compile("[\u00c0-\u024f\u1e00-\u1eff\ufb00-\ufb06]")  # Latin with diacritics, ligatures
 _WRITER_HEAP = 32_000_000  # bytes; tantivy's floor is 15 MB a thread
 # tantivy's simple tokenizer: alphanumeric runs (the lookbehind: never half a word, wherever a
 # scan starts)
@@ -393,6 +394,8 @@ class _Marks:
             if start >= 0 or chunk.isascii():
                 return start
         chunk = chunk[:_FOLD_SCAN]
+        if not _FOLDS.search(chunk):
+            return -1  # no letter the analyzer folds into ASCII
         if self._folded[0] != chunk:
             self._folded = (chunk, [(str(token.text), int(token.char_offset_from))
                                     for token in _INDEXED.pre_tokenize(chunk).tokens])
