@@ -11,7 +11,6 @@ from promptctl import config as config_module
 from promptctl.config import Config
 from promptctl.errors import InvalidPrompt, PromptNotFound
 from promptctl.layout import classify
-from promptctl.loadcache import LoadCache
 from promptctl.loader import load_prompt, read_partial
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt, prompt_id_for
 from promptctl.problems import Problem, error, has_errors, warning
@@ -57,17 +56,14 @@ class Library:
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, source: Source, config: Config | None = None, *,
-             cache: LoadCache | None = None) -> Library:
-        """Every file of ``source``; ``cache`` reuses a previous load's results (see loadcache)."""
+    def load(cls, source: Source, config: Config | None = None) -> Library:
+        """Every file of ``source``."""
         library = cls(source.describe(), config or Config())
         for file in source.files():
-            library._add(file, cache)
-        problems, library.aliases = check_library(library.prompts, library.partials, cache)
+            library._add(file)
+        problems, library.aliases = check_library(library.prompts, library.partials)
         library.problems.extend(problems)
         library.problems.sort()
-        if cache is not None:
-            cache.finish()
         return library
 
     @classmethod
@@ -83,7 +79,7 @@ class Library:
         data = source.read(config_module.CONFIG_FILE)
         return cls.load(source, config_module.parse(data, f"{ref}:{config_module.CONFIG_FILE}"))
 
-    def _add(self, file: SourceFile, cache: LoadCache | None = None) -> None:
+    def _add(self, file: SourceFile) -> None:
         path = file.path
         name = path[len(PROMPTS_DIR) + 1 :]
         kind = classify(path)
@@ -101,7 +97,7 @@ class Library:
             if loose is not None:
                 self.problems.append(loose)
                 return
-            result = cache.load(file, load_prompt) if cache is not None else load_prompt(file)
+            result = load_prompt(file)
             self.problems.extend(result.problems)
             prompt = result.prompt
             if prompt is None:

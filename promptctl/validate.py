@@ -8,7 +8,7 @@ it, and ``check`` calls it on the few prompts a pull request touches.
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -18,7 +18,6 @@ from jinja2 import nodes
 
 from promptctl import inputs as inputs_module
 from promptctl.errors import InputError
-from promptctl.loadcache import CheckKey, LoadCache, check_key, partials_key
 from promptctl.loader import split_lines
 from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
@@ -138,11 +137,19 @@ class _Partials:
         return seen
 
 
+def partials_key(partials: Mapping[str, str]) -> str:
+    """One digest of every partial's name and text (the checks of a prompt depend on them)."""
+    digest = hashlib.sha256()
+    for name, text in sorted(partials.items()):
+        digest.update(name.encode("utf-8") + b"\x00" + text.encode("utf-8") + b"\x00")
+    return digest.hexdigest()
+
+
 class PromptChecks:
     """The checks of one prompt against the library's partials (templates, inputs, tests).
 
-    They depend only on the prompt and the partials, so their results can be kept by key and
-    computed anywhere, including in another process (see ``promptctl.prefill``).
+    They depend only on the prompt and the partials (``fingerprint``), so the server keeps
+    their results by file and computes them in worker processes too (``server.records``).
     """
 
     def __init__(self, partials: Mapping[str, str]) -> None:
@@ -150,26 +157,19 @@ class PromptChecks:
         self.partials = _Partials(partials, self.env)
         self.fingerprint = partials_key(partials)
 
-    def key(self, prompt: Prompt) -> CheckKey:
-        return check_key(prompt, self.fingerprint)
-
     def __call__(self, prompt: Prompt) -> list[Problem]:
         return _check_prompt(prompt, self.env, self.partials)
 
 
-def check_library(prompts: Mapping[str, Prompt], partials: Mapping[str, str],
-                  cache: LoadCache | None = None) -> tuple[list[Problem], dict[str, str]]:
+def check_library(prompts: Mapping[str, Prompt],
+                  partials: Mapping[str, str]) -> tuple[list[Problem], dict[str, str]]:
     """(the problems of the prompts and partials taken together, the aliases: alias -> id)."""
     checks = PromptChecks(partials)
     problems = list(checks.partials.problems)
     id_problems, aliases = check_ids(prompts)
     problems.extend(id_problems)
     for prompt in prompts.values():
-        if cache is None:
-            problems.extend(checks(prompt))
-        else:
-            # A prompt's checks depend only on its bytes and on the partials: reuse them.
-            problems.extend(cache.checks(checks.key(prompt), functools.partial(checks, prompt)))
+        problems.extend(checks(prompt))
     return problems, aliases
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import marshal
 import math
 import re
 from dataclasses import dataclass
@@ -104,31 +103,11 @@ Span = tuple[int, int, int, int, int, int, str | None]
 class YamlDocument:
     """The data of one document and where each of its values stands (``spans``)."""
 
-    __slots__ = ("_packed", "_spans", "data")
+    __slots__ = ("data", "spans")
 
-    def __init__(self, data: Any, spans: dict[DataPath, Span] | None = None, *,
-                 packed: list[list[list[Any]]] | bytes | None = None) -> None:
+    def __init__(self, data: Any, spans: dict[DataPath, Span] | None = None) -> None:
         self.data = data
-        self._spans = spans if spans is not None or packed is not None else {}
-        # Spans as [[path...], [span...]] lists (a cache read back from disk) or as a marshal
-        # string (sent by a worker process, see promptctl.prefill), unpacked on first use: most
-        # prompts of a large library never need a position.
-        self._packed = packed
-
-    @property
-    def spans(self) -> dict[DataPath, Span]:
-        if self._spans is None:
-            packed, self._packed = self._packed, None
-            if isinstance(packed, bytes):
-                self._spans = marshal.loads(packed)  # noqa: S302 - our own workers' output
-            else:
-                self._spans = {tuple(path): tuple(span) for path, span in packed or []}
-        return self._spans
-
-    def packed(self) -> list[list[list[Any]]]:
-        if isinstance(self._packed, list):
-            return self._packed
-        return [[list(path), list(span)] for path, span in self.spans.items()]
+        self.spans = spans if spans is not None else {}
 
     def position(self, path: DataPath) -> Position:
         """The nearest known position for ``path``, walking up to its parents."""

@@ -34,6 +34,7 @@ import yaml
 
 from promptctl.errors import UsageError
 from promptctl.model import Prompt
+from server.records import Summary
 
 Role = Literal["consumer", "contributor", "admin"]
 ROLES: tuple[Role, ...] = ("consumer", "contributor", "admin")
@@ -75,7 +76,7 @@ class KeyRecord:
                 "created": self.created, "last_used": last_used}
 
 
-def may_see(role: Role, prompt: Prompt) -> bool:
+def may_see(role: Role, prompt: Prompt | Summary) -> bool:
     if role == "consumer":
         return prompt.status == "active" and prompt.channel == "stable"
     return True

@@ -95,7 +95,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", f"invalid request: {detail}", fields=fields)
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(503, "repository_unavailable", str(exc), headers={"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
+    from server.records import PromptUnavailable
+
+    app.add_exception_handler(PromptUnavailable, _unavailable)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -4,53 +4,73 @@ An ``Index`` is immutable once built. The reloader builds the next one off the r
 swaps it in with one reference assignment; a request reads that reference once and uses the same
 index to the end, so it never sees half of a reload.
 
-``IndexBuilder`` makes reloads cheap: it walks the commit's ``prompts/`` tree and reuses the files
-of every subtree whose Git tree id is unchanged, and hands ``Library.load`` a ``LoadCache`` so
-that unchanged blobs are neither parsed nor checked again. A prompt that is invalid on the branch
-keeps its entry from the previous index (its last good version) and is listed in ``errors``.
+The index holds a small record of each file (``server.records``), not the loaded prompts: a
+prompt is loaded from its blob when a request needs it, through a bounded cache. ``IndexBuilder``
+keeps the records of the last build by path and blob id, so a reload examines only the files
+whose blobs changed; the index cache (``server.store``) keeps them between runs, with the search
+index, so a restart examines only what changed while the server was down. A prompt that is
+invalid on the branch keeps its entry from the previous index (its last good version) and is
+listed in ``errors``.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from promptctl import config as config_module
-from promptctl import prefill
 from promptctl.config import Config
 from promptctl.errors import ConfigError
 from promptctl.gitreader import GitRepository, TreeCache, TreeFile
 from promptctl.layout import classify
-from promptctl.library import Library
-from promptctl.loadcache import LoadCache, partials_key
+from promptctl.library import Library, duplicate_id, misplaced
 from promptctl.model import Prompt, prompt_id_for
-from promptctl.prefill import BlobKey, Cancelled, Prefill
 from promptctl.problems import Problem
 from promptctl.render import Renderer
-from promptctl.search import Hit, SearchIndex
+from promptctl.search import Hit
 from promptctl.sources import FileList, SourceFile
+from promptctl.validate import PromptChecks, check_ids, partials_key
+from server import workers as workers_module
 from server.auth import Role, may_see
 from server.cache import Lru
+from server.records import (
+    FileRecord,
+    PromptCache,
+    PromptUnavailable,
+    Summary,
+    blob_key,
+    examine,
+    search_doc,
+)
+from server.search import PromptSearch, SearchDoc, Searcher
 from server.store import IndexStore
+from server.workers import Cancelled, Workers
 
 log = logging.getLogger("promptctl.server.index")
+
+__all__ = ["Cancelled", "Entry", "Index", "IndexBuilder", "PromptErrors", "RoleView"]
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A prompt as served: the renderer of its commit's partials, and that commit."""
+    """A prompt as served: its summary, the renderer of its commit's partials, and that commit.
+    ``prompt`` loads the whole prompt (from a bounded cache)."""
 
-    prompt: Prompt
+    summary: Summary
     renderer: Renderer
     commit: str
+    prompts: PromptCache = field(repr=False, compare=False)
     stale: bool = False  # invalid on the branch: this is its last good version
+
+    @property
+    def prompt(self) -> Prompt:
+        return self.prompts.get(self.summary)
 
 
 @dataclass(frozen=True)
@@ -82,8 +102,7 @@ class Index:
     entries: Mapping[str, Entry]
     aliases: Mapping[str, str]
     views: Mapping[str, RoleView]  # "consumer" and "all"
-    search_index: SearchIndex  # shared by successive indexes: see ``generation``
-    generation: int  # the rows of search_index this index sees
+    searcher: Searcher  # this commit's search index, as it stood when the index was built
     errors: tuple[PromptErrors, ...]
 
     def view(self, role: Role) -> RoleView:
@@ -93,7 +112,7 @@ class Index:
         """The entry for an id or alias, or None where it does not exist or the role may not
         see it (the routes answer both with the same 404)."""
         entry = self.entries.get(self.aliases.get(ref, ref))
-        if entry is None or not may_see(role, entry.prompt):
+        if entry is None or not may_see(role, entry.summary):
             return None
         return entry
 
@@ -102,16 +121,22 @@ class Index:
                                          repr=False)
 
     def search(self, text: str, *, limit: int, allowed: frozenset[str] | None) -> list[Hit]:
-        """Hits of this index's generation; the same question is answered once per index
-        (search-as-you-type sends the same prefixes over and over)."""
+        """Hits of this index; the same question is answered once per index (search-as-you-type
+        sends the same prefixes over and over). Snippets come from the prompts' files."""
         key = (text, limit, allowed)
         hits = self.search_cache.get(key)
         if hits is None:
-            # The role's frozenset as it is: a copy cost 0.5 ms a query at 10,000 prompts.
-            hits = self.search_index.search(text, limit=limit, generation=self.generation,
-                                            allowed=allowed)
+            hits = self.searcher.search(text, limit=limit, allowed=allowed,
+                                        snippet_text=self._snippet_text)
             self.search_cache.put(key, hits)
         return hits
+
+    def _snippet_text(self, prompt_id: str) -> str | None:
+        entry = self.entries.get(prompt_id)
+        try:
+            return None if entry is None else entry.prompts.text(entry.summary)
+        except PromptUnavailable:  # the repository cannot be read now: hits without snippets
+            return None
 
 
 def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:
@@ -122,12 +147,12 @@ def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:
     tags: tuple[list[str], list[str]] = ([], [])
     collections: tuple[list[str], list[str]] = ([], [])
     for prompt_id in ids:
-        prompt = entries[prompt_id].prompt
-        prompt_tags = set(prompt.meta["tags"])
-        collection = prompt_id.split("/", 1)[0]
+        summary = entries[prompt_id].summary
+        prompt_tags = set(summary.tags)
+        collection = summary.collection
         tags[1].extend(prompt_tags)
         collections[1].append(collection)
-        if may_see("consumer", prompt):
+        if may_see("consumer", summary):
             consumer_ids.append(prompt_id)
             tags[0].extend(prompt_tags)
             collections[0].append(collection)
@@ -140,37 +165,38 @@ def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:
     return {"consumer": view(consumer_ids, 0), "all": view(ids, 1)}
 
 
+RecordKey = tuple[str, str]  # (path, blob id or kind)
+
+
 class IndexBuilder:
     """Builds indexes of one repository and ref; one builder per server, used by one thread."""
 
     def __init__(self, repo_path: Path, ref: str, *, workers: int | None = None,
-                 parallel_min: int = prefill.MIN_FILES, store: IndexStore | None = None) -> None:
+                 parallel_min: int = workers_module.MIN_FILES,
+                 store: IndexStore | None = None) -> None:
         self.repo_path = repo_path
         self.ref = ref
         self.store = store
-        # id -> digest of the search rows a kept index holds, until the first build diffs them
-        self._restored: dict[str, str] | None = None
-        self._started = False
-        self.workers = prefill.worker_count() if workers is None else workers
+        self._store_tried = store is not None
+        self._store_read = False
+        self.workers = workers_module.worker_count() if workers is None else workers
         self.parallel_min = parallel_min
-        self._load_cache = LoadCache()
+        self._records: dict[RecordKey, FileRecord] = {}  # of the last build, or kept
         self._trees = TreeCache()
+        self._partials: dict[RecordKey, SourceFile] = {}  # the partial files of the last build
+        self._checks: PromptChecks | None = None
         self._renderers: dict[tuple[str, int, float], Renderer] = {}
         self._lock = threading.Lock()
-        self._blobs: dict[tuple[str, str], SourceFile] = {}  # (path, blob id) of the last build
-        self._search: SearchIndex | None = None  # made by the first build (not by create_app)
-        self.generation = 0
-        self._indexed: dict[str, Prompt] = {}  # the prompts whose search rows are alive
-        # The search rows a first build added while its workers were still loading: id -> the
-        # prompt a row was made from (see ``_index_search``).
-        self._provisional: dict[str, Prompt] | None = None
-        self._store_tried = store is not None
-        self._store_read = False  # the store's kept index has been read back
-        self._fill: Prefill | None = None  # a first build's work, started by ``head_start``
-        self._head_blobs: tuple[str, list[BlobKey]] | None = None  # (commit, blobs) it walked
-        self._search_unsaved = False  # an in-memory search index still to move into the store
-        self._search_unmerged = False  # a first build's search rows, still to merge
+        self._search: PromptSearch | None = None
+        self._searched: dict[str, str] | None = None  # id -> digest the search index holds
+        self.prompts = PromptCache(self.git)
+        self._pool: Workers | None = None  # a first build's workers, begun by ``head_start``
+        self._head: tuple[str, list[TreeFile]] | None = None  # (commit, files) it walked
         self._cancel = threading.Event()
+        # Of the last build: prompt files examined in this process, and by worker processes.
+        self.examined = 0
+        self.examined_by_workers = 0
+        self._built = False
 
     def git(self) -> GitRepository:
         """The repository, opened afresh: a reload sees objects and refs written since."""
@@ -193,244 +219,239 @@ class IndexBuilder:
 
     def head_start(self, cache_dir: Path | None = None) -> None:
         """Begin the first build now. ``promptctl serve`` calls this before it imports its web
-        stack and binds its port: the workers of a large first build are forked while the
-        process still runs one thread, and read and load the prompts meanwhile. The first
+        stack and binds its port: the workers of a first build with nothing kept are forked
+        while the process still runs one thread, and examine the prompts meanwhile. The first
         ``build`` collects their work."""
         git = self.git()
         commit_id = self.head(git)
-        blobs = _tree_blobs(git, commit_id)
-        self._head_blobs = (commit_id, blobs)  # the first build's, unless the ref moves
-        if len(blobs) >= self.parallel_min:
-            gc.disable()  # as during the first build itself (see ``build``), which resumes it
-        # Workers first: a forked worker then inherits none of the index cache's open files.
-        pool = self._pool_for(len(blobs))
+        files = list(git.tree_files(commit_id, cache=self._trees))
+        self._head = (commit_id, files)
         if cache_dir is not None:
             self.open_store(cache_dir)
         self._restore()
-        if pool is not None:
-            self._fill = self._start_fill(pool, git, blobs)
+        partials = self._partial_texts(git, files)
+        self._pool = self._start_workers(self._to_examine(files, partials_key(partials)),
+                                         partials)
 
     def build(self, previous: Index | None = None) -> Index:
         started = time.perf_counter()
         git = self.git()
         commit_id = self.head(git)
-        first = not self._started
-        self._started = True
-        blobs: list[BlobKey] = []
-        if first:
-            walked, self._head_blobs = self._head_blobs, None
-            if walked is not None and walked[0] == commit_id:
-                blobs = walked[1]
-            else:
-                blobs = _tree_blobs(git, commit_id)
-        large_first = len(blobs) >= self.parallel_min
-        if large_first:
-            # The first build of a large library creates millions of objects that live as long
-            # as the server: the cyclic garbage collector would walk them over and over (it
-            # doubles the time of reading a kept index back), so it pauses, and afterwards
-            # leaves them out of its walks for good (gc.freeze). Reference counting still
-            # frees each of them when a reload replaces it.
-            gc.disable()
-        try:
-            return self._build(started, git, commit_id, previous, first,
-                               blobs if large_first else [])
-        finally:
-            if large_first:
-                gc.freeze()
-                gc.enable()
-
-    def _build(self, started: float, git: GitRepository, commit_id: str,
-               previous: Index | None, first: bool, blobs: list[BlobKey]) -> Index:
-        if first:
-            self._restore()
-        # A first build of a large library reads, loads and checks its prompts in worker
-        # processes (``head_start`` may have started them already).
-        fill, self._fill = self._fill, None
-        if fill is None and blobs:
-            pool = self._pool_for(len(blobs))
-            fill = self._start_fill(pool, git, blobs) if pool is not None else None
-        if fill is not None:
-            self._collect(fill, previous)
-        files = self._walk_commit(git, commit_id)
+        self._restore()
+        walked, self._head = self._head, None
+        if walked is not None and walked[0] == commit_id:
+            files = walked[1]
+        else:
+            files = list(git.tree_files(commit_id, cache=self._trees))
         config = _config(git, commit_id)
-        library = Library.load(FileList(files, f"{self.ref} ({commit_id[:12]})"), config,
-                               cache=self._load_cache)
-        renderer = self._renderer(library)
+        partial_files = self._partial_files(git, files)
+        library = Library.load(FileList(partial_files, f"{self.ref} ({commit_id[:12]})"), config)
+        checks = self._checks_for(library.partials)
+        pool, self._pool = self._pool, None
+        records, docs = self._examine_all(git, files, checks, pool)
+
+        # The library as ``Library.load`` sees it, from the records: in tree order, the first
+        # file of an id wins, then the rules across files.
+        problems: list[Problem] = list(library.problems)
+        summaries: dict[str, Summary] = {}
+        broken: dict[str, str] = {}  # id -> path of a file that did not load
+        for file in files:
+            kind = classify(file.path)
+            record = records.get((file.path, blob_key(file)))
+            if record is None:
+                found = misplaced(file.path, kind)
+                if found is not None:
+                    problems.append(found)
+                continue
+            problems.extend(record.problems)
+            summary = record.summary
+            if summary is None:
+                broken_id = prompt_id_for(file.path)
+                if broken_id is not None:
+                    broken.setdefault(broken_id, file.path)
+            elif summary.id in summaries:
+                problems.append(duplicate_id(file.path, summary.id, summaries[summary.id].path))
+            else:
+                summaries[summary.id] = summary
+        id_problems, aliases = check_ids(summaries)
+        problems.extend(id_problems)
         errors_by_path: dict[str, list[Problem]] = {}
-        for problem in library.problems:
+        for problem in sorted(problems):
             if problem.is_error:
                 errors_by_path.setdefault(problem.path, []).append(problem)
 
+        renderer = self._renderer(library)
         entries: dict[str, Entry] = {}
-        invalid: dict[str, str] = dict(library.broken)  # id -> path
-        for prompt_id, prompt in library.prompts.items():
-            if prompt.path in errors_by_path:
-                invalid[prompt_id] = prompt.path
+        invalid: dict[str, str] = broken  # id -> path
+        for prompt_id, summary in summaries.items():
+            if summary.path in errors_by_path:
+                invalid[prompt_id] = summary.path
             else:
-                entries[prompt_id] = Entry(prompt, renderer, commit_id)
-        aliases = dict(library.aliases)
+                entries[prompt_id] = Entry(summary, renderer, commit_id, self.prompts)
         errors: list[PromptErrors] = []
         for prompt_id, path in sorted(invalid.items()):
             old = previous.entries.get(prompt_id) if previous is not None else None
             if old is not None:
                 old = replace(old, stale=True)
                 entries[prompt_id] = old
-                for alias in old.prompt.aliases:
+                for alias in old.summary.aliases:
                     if alias not in entries:
                         aliases.setdefault(alias, prompt_id)
             errors.append(PromptErrors(path, prompt_id, tuple(errors_by_path.get(path, ())), old))
         prompt_paths = set(invalid.values())
-        for path, problems in sorted(errors_by_path.items()):
+        for path, found_problems in sorted(errors_by_path.items()):
             if path not in prompt_paths:
-                errors.append(PromptErrors(path, prompt_id_for(path), tuple(problems), None))
+                errors.append(PromptErrors(path, prompt_id_for(path), tuple(found_problems),
+                                           None))
 
         views = _views(entries)
-        generation = self._index_search(entries)  # last: nothing after it can fail
+        searcher = self._index_search(entries, docs)  # last: nothing after it can fail
+        self._records = records
+        self._built = True
         return Index(commit=commit_id, ref=self.ref, built_at=time.time(),
                      build_seconds=time.perf_counter() - started, entries=entries,
-                     aliases=aliases, views=views, search_index=self.search_index,
-                     generation=generation, errors=tuple(errors))
+                     aliases=aliases, views=views, searcher=searcher, errors=tuple(errors))
 
-    # --- a first build in worker processes ------------------------------------------------------
+    # --- examining files ------------------------------------------------------------------------
 
-    def _pool_for(self, files: int) -> Prefill | None:
-        """Workers for a first build of ``files`` files, where they are worth starting."""
-        if self.workers < 2 or files < self.parallel_min or not self._load_cache.empty:
-            return None
+    def _to_examine(self, files: Iterable[TreeFile], partials: str) -> list[TreeFile]:
+        """The prompt files whose records this builder does not hold (or holds for other
+        partials, where those matter)."""
+        todo = []
+        for file in files:
+            if _is_prompt_file(file):
+                record = self._records.get((file.path, blob_key(file)))
+                if record is None or not record.fresh(partials):
+                    todo.append(file)
+        return todo
+
+    def _examine_all(self, git: GitRepository, files: list[TreeFile], checks: PromptChecks,
+                     pool: Workers | None) -> tuple[dict[RecordKey, FileRecord],
+                                                    dict[str, SearchDoc]]:
+        """The records of this commit's prompt files (``misplaced`` files have none), and the
+        search documents of those examined now."""
+        records: dict[RecordKey, FileRecord] = {}
+        docs: dict[str, SearchDoc] = {}
+        todo = self._to_examine(files, checks.fingerprint)
+        if pool is None:
+            pool = self._start_workers(todo, checks.partials.sources)
+        fresh: dict[RecordKey, FileRecord] = {}
+        self.examined = self.examined_by_workers = 0
+        if pool is not None:
+            try:
+                for record, doc in pool.results(self._cancel):
+                    fresh[(record.path, record.blob)] = record
+                    self.examined_by_workers += 1
+                    if doc is not None:
+                        docs[doc.id] = doc
+            except Cancelled:
+                raise
+            except Exception as exc:
+                _workers_failed("worker processes failed", exc)
+            finally:
+                pool.close()
+        for file in files:
+            if not _is_prompt_file(file):
+                continue
+            key = (file.path, blob_key(file))
+            known = fresh.get(key) or self._records.get(key)
+            if known is None or not known.fresh(checks.fingerprint):
+                if self._cancel.is_set():
+                    raise Cancelled
+                known, doc = examine(git.read(file), key[1], checks)
+                self.examined += 1
+                if doc is not None:
+                    docs[doc.id] = doc
+            records[key] = known
+        return records, docs
+
+    def _start_workers(self, todo: list[TreeFile], partials: Mapping[str, str]) -> Workers | None:
+        """Workers for a first build of ``todo``, where they are worth starting."""
+        todo = [file for file in todo if file.kind == "file"]  # links are read in process
+        if self._built or self.workers < 2 or len(todo) < self.parallel_min:
+            return None  # a reload examines a few files: in process
         try:
-            return Prefill(self.workers, self.repo_path)
+            pool = Workers(self.workers, self.repo_path)
+            pool.start(todo, partials)
         except Exception as exc:  # no processes here (limits, no semaphores): one process then
             _workers_failed("cannot start worker processes", exc)
             return None
-
-    def _start_fill(self, pool: Prefill, git: GitRepository,
-                    blobs: list[BlobKey]) -> Prefill | None:
-        """Hand the workers the prompt files of ``blobs``, with the partials read here."""
-        if not self._load_cache.empty:  # a kept index was restored: little is left to load
-            pool.close()
-            return None
-        partials = []
-        for path, blob_id in blobs:
-            if classify(path) == "partial":
-                file = git.read(TreeFile(path, blob_id))
-                self._blobs[(path, blob_id)] = file
-                partials.append(file)
-        try:
-            pool.start([b for b in blobs if prefill.is_prompt_path(b[0])],
-                       prefill.partials_of(partials))
-        except Exception as exc:
-            pool.close()
-            _workers_failed("worker processes failed", exc)
-            return None
         return pool
 
-    def _collect(self, fill: Prefill, previous: Index | None) -> None:
-        """Take the workers' results into the load cache, and their files into the walk. While
-        they arrive, the search rows of the prompts that loaded clean are added (this process
-        is otherwise idle meanwhile); ``_index_search`` corrects them against the entries."""
-        provisional = previous is None and not self._restored
-        if provisional:
-            self._restored = None  # an empty kept index: nothing to compare with
-            self._provisional = {}
-            if self.store is not None:
-                # Built in memory, where it is faster, and moved into the index cache after
-                # the server is ready (``persist``).
-                self.search_index.close()
-                self._search = SearchIndex()
-                self._search_unsaved = True
-            self.search_index.merging(False)  # until _index_search; merged by persist
-            self._search_unmerged = True
-        try:
-            self._blobs.update(fill.collect(
-                self._load_cache, self._add_provisional if provisional else None,
-                self._cancel))
-        except Cancelled:
-            raise
-        except Exception as exc:
-            _workers_failed("worker processes failed", exc)
-        finally:
-            fill.close()
+    def _checks_for(self, partials: Mapping[str, str]) -> PromptChecks:
+        if self._checks is None or self._checks.partials.sources != partials:
+            self._checks = PromptChecks(partials)
+        return self._checks
 
-    def _add_provisional(self, prompts: list[Prompt]) -> None:
-        assert self._provisional is not None
-        fresh = []
-        for prompt in prompts:
-            if prompt.id not in self._provisional:  # a duplicate id gets one row at most
-                self._provisional[prompt.id] = prompt
-                fresh.append(prompt)
-        self.search_index.add(fresh, generation=self.generation + 1)
+    def _partial_files(self, git: GitRepository, files: Iterable[TreeFile]) -> list[SourceFile]:
+        """The partials' files, read once per blob."""
+        found: dict[RecordKey, SourceFile] = {}
+        for file in files:
+            if classify(file.path) == "partial":
+                key = (file.path, blob_key(file))
+                found[key] = self._partials.get(key) or git.read(file)
+        self._partials = found
+        return list(found.values())
+
+    def _partial_texts(self, git: GitRepository, files: Iterable[TreeFile]) -> dict[str, str]:
+        library = Library.load(FileList(self._partial_files(git, files), self.ref))
+        return library.partials
+
+    # --- the index kept between runs, and search ------------------------------------------------
 
     def _restore(self) -> None:
-        """Start from what an earlier run of this server kept (see ``server.store``), once."""
+        """Start from the records an earlier run of this server kept, once."""
         store = self.store
         if store is None or self._store_read:
             return
-        started = time.perf_counter()
         self._store_read = True
-        files = store.restore(self._load_cache)
-        self.generation, self._restored = self.search_index.alive()
-        log.info("index cache %s: %d files and %d search rows kept, read in %.0f ms",
-                 store.root, files, len(self._restored), (time.perf_counter() - started) * 1000)
-
-    def persist(self, commit: str) -> None:
-        """Keep what the build of ``commit`` computed for the next start (off the request
-        path): the load cache, and the search index where it was built in memory. The
-        segments a first build left unmerged are merged here first."""
-        if self._search_unmerged:
-            self.search_index.merge()
-            self._search_unmerged = False
-        if self.store is not None:
-            if self._search_unsaved:
-                self.search_index.move_to(str(self.store.search_path))
-                self._search_unsaved = False
-            self.store.save(self._load_cache, commit)
-
-    def _index_search(self, entries: dict[str, Entry]) -> int:
-        """Replace the rows of changed prompts at a new generation. Loaded prompts of unchanged
-        files are the same objects from one build to the next (the load cache), so identity
-        tells what changed; the first build over a kept search index compares file digests."""
-        old, purge = self._indexed, False
-        if self._provisional is not None:
-            # Rows added while the workers ran, at this build's generation: no index before
-            # this one can see them, so those of prompts that did not make it are deleted.
-            old, purge, self._provisional = self._provisional, True, None
-        if self._restored is not None:
-            kept, self._restored = self._restored, None
-            gone = [i for i, d in kept.items() if i not in entries or entries[i].prompt.digest != d]
-            added = [e.prompt for i, e in entries.items() if kept.get(i) != e.prompt.digest]
-        else:
-            gone = [i for i, p in old.items() if i not in entries or entries[i].prompt is not p]
-            added = [e.prompt for i, e in entries.items() if old.get(i) is not e.prompt]
-        generation = self.generation + 1
-        self.search_index.update(added, gone, generation=generation)
-        if purge:
-            if gone:
-                self.search_index.purge(generation)
-            self.search_index.merging(True)
-        self.generation = generation
-        self._indexed = {i: e.prompt for i, e in entries.items()}
-        return generation
+        started = time.perf_counter()
+        self._records = store.restore()
+        log.info("index cache %s: %d file records kept, read in %.0f ms", store.root,
+                 len(self._records), (time.perf_counter() - started) * 1000)
 
     @property
-    def search_index(self) -> SearchIndex:
+    def search(self) -> PromptSearch:
         if self._search is None:
-            self._search = self.store.search_index() if self.store is not None else SearchIndex()
+            self._search = PromptSearch.open(self.store.search_path if self.store else None)
         return self._search
 
-    def purge(self, oldest_live_generation: int) -> None:
-        """Search rows that no live index can see any more are dropped."""
-        if self._search is not None:
-            self._search.purge(oldest_live_generation)
+    def _index_search(self, entries: Mapping[str, Entry],
+                      docs: Mapping[str, SearchDoc]) -> Searcher:
+        """Bring the search index in line with ``entries``: the documents whose prompt file
+        changed are replaced; a prompt examined in an earlier run is loaded for its text."""
+        search = self.search
+        if self._searched is None:
+            self._searched = search.kept()
+        held = self._searched
+        wanted = {i: e.summary.digest for i, e in entries.items()}
+        removed = [i for i, digest in held.items() if wanted.get(i) != digest]
+        added = []
+        for prompt_id, digest in wanted.items():
+            if held.get(prompt_id) != digest:
+                doc = docs.get(prompt_id)
+                if doc is None or doc.digest != digest:
+                    doc = search_doc(entries[prompt_id].prompt)
+                added.append(doc)
+        searcher = search.update(added, removed) if added or removed else search.searcher()
+        self._searched = wanted
+        return searcher
+
+    def persist(self, commit: str) -> None:
+        """Keep the records of the build of ``commit`` for the next start (off the request
+        path); the search index keeps itself."""
+        if self.store is not None:
+            self.store.save(self._records, commit)
 
     def cancel(self) -> None:
         """Stop a first build that is waiting for its workers (the server is stopping): the
-        build raises ``prefill.Cancelled``."""
+        build raises ``Cancelled``."""
         self._cancel.set()
 
     def close(self) -> None:
-        if self._fill is not None:  # begun by head_start, never collected
-            self._fill.close()
-            self._fill = None
+        if self._pool is not None:  # begun by head_start, never collected
+            self._pool.close()
+            self._pool = None
         if self._search is not None:
             self._search.close()
         if self.store is not None:
@@ -456,37 +477,17 @@ class IndexBuilder:
                 found = self._renderers[key] = library.renderer
             return found
 
-    # --- reading the tree -------------------------------------------------------------------
 
-    def _walk_commit(self, git: GitRepository, commit_id: str) -> list[SourceFile]:
-        """The commit's files under prompts/: subtrees unchanged since the last build are not
-        walked again, and blobs it read are not read again (the same bytes objects, which the
-        load cache knows)."""
-        blobs: dict[tuple[str, str], SourceFile] = {}
-        files = []
-        for entry in git.tree_files(commit_id, cache=self._trees):
-            if entry.blob is None:
-                files.append(git.read(entry))
-                continue
-            key = (entry.path, entry.blob)
-            known = self._blobs.get(key)
-            if known is None:
-                known = git.read(entry)
-            blobs[key] = known
-            files.append(known)
-        self._blobs = blobs  # only the blobs of the latest build are kept
-        return files
+def _is_prompt_file(file: TreeFile) -> bool:
+    """A file ``Library.load`` would load as a prompt (a misplaced one gets a problem instead)."""
+    kind = classify(file.path)
+    return kind == "prompt" or (file.kind == "symlink" and kind not in ("partial", "loose"))
 
 
 def _workers_failed(what: str, exc: Exception) -> None:
-    """Workers that cannot start or that die cost time, not the build: what they finished is in
-    the load cache, and ``Library.load`` does the rest in this process."""
+    """Workers that cannot start or that die cost time, not the build: what they finished is
+    kept, and the rest is examined in the server process."""
     log.warning("%s (%s: %s); loading in the server process", what, type(exc).__name__, exc)
-
-
-def _tree_blobs(git: GitRepository, commit_id: str) -> list[BlobKey]:
-    """(path, blob id) of the regular files under prompts/, from tree objects alone."""
-    return [(f.path, f.blob) for f in git.tree_files(commit_id) if f.blob is not None]
 
 
 def _config(git: GitRepository, commit_id: str) -> Config:

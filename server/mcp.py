@@ -64,7 +64,7 @@ class IndexCatalogue:
 
     def _entry(self, ref: str) -> Any:
         entry = self.index.lookup(ref, self.caller.role)
-        if entry is None or not on_channel(entry.prompt.channel, self.experimental):
+        if entry is None or not on_channel(entry.summary.channel, self.experimental):
             return None
         return entry
 
@@ -109,10 +109,10 @@ class IndexCatalogue:
         under = collection.strip("/") + "/" if collection else None
         allowed = frozenset(
             i for i in self.ids_
-            if (not wanted or wanted <= set(entries[i].prompt.tags))
+            if (not wanted or wanted <= set(entries[i].summary.tags))
             and (under is None or (i + "/").startswith(under)))
         hits = self.index.search(query, limit=limit, allowed=allowed)
-        return [{**entries[h.id].prompt.summary(), "score": round(h.score, 4),
+        return [{**entries[h.id].summary.summary(), "score": round(h.score, 4),
                  "snippet": h.snippet} for h in hits]
 
     def used(self, kind: str, prompt_id: str, version: str | None, *, ok: bool = True) -> None:
@@ -137,7 +137,7 @@ class Views:
             ids = index.view(caller.role).ids
             entries = index.entries
             found = tuple(ids) if experimental or view == "consumer" else tuple(
-                i for i in ids if entries[i].prompt.channel == "stable")
+                i for i in ids if entries[i].summary.channel == "stable")
             self._ids = {k: v for k, v in self._ids.items() if k[0] == index.commit}
             self._ids[key] = found
         return found

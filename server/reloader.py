@@ -19,14 +19,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from promptctl.errors import PromptctlError, RepositoryError
-from promptctl.prefill import Cancelled
 from server.index import Index, IndexBuilder
 from server.settings import Settings
+from server.workers import Cancelled
 
 log = logging.getLogger("promptctl.server.reloader")
 
 FETCH_TIMEOUT_SECONDS = 120
-RETIRE_AFTER_SECONDS = 60.0  # an old index is let go once no request can still hold it
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,6 @@ class Reloader:
         self._stop = False
         self._lock = threading.Lock()
         self._waiters: list[Future[CheckResult]] = []
-        self._retired: list[tuple[float, Index]] = []
         self._thread: threading.Thread | None = None
         self._failed_commit: str | None = None
         self._unsaved: str | None = None  # a built commit whose index cache is not written
@@ -74,7 +72,6 @@ class Reloader:
             waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             waiter.set_result(CheckResult(None, False, "the server is shutting down"))
-        self._retired.clear()
         self.builder.close()
 
     def request_refresh(self) -> Future[CheckResult]:
@@ -107,7 +104,6 @@ class Reloader:
             for waiter in waiters:
                 waiter.set_result(result)
             self.persist()
-            self._close_retired()
             if self.on_tick is not None:
                 try:
                     self.on_tick()
@@ -153,8 +149,6 @@ class Reloader:
         self.reload_error = None
         self._failed_commit = None
         seconds = time.perf_counter() - started
-        if current is not None:
-            self._retired.append((time.monotonic(), current))
         log.info("indexed %s: %d prompts, %d with errors, in %.0f ms", new.commit[:12],
                  len(new.entries), len(new.errors), seconds * 1000)
         if self._on_reload is not None:
@@ -189,20 +183,3 @@ class Reloader:
                                 "the remote's URL and credentials")
         if self.fetch_error:
             log.error("%s", self.fetch_error)
-
-    def _close_retired(self) -> None:
-        """Forget indexes no request can still hold, and the search rows only they could see."""
-        if not self._retired:
-            return
-        now = time.monotonic()
-        keep = [(when, old) for when, old in self._retired
-                if now - when < RETIRE_AFTER_SECONDS]
-        if len(keep) == len(self._retired):
-            return
-        self._retired = keep
-        live = [old.generation for _when, old in keep]
-        if self.index is not None:
-            live.append(self.index.generation)
-        if live:
-            self.builder.purge(min(live))
-

@@ -1,19 +1,22 @@
 """What a server computed about its prompts, kept on disk so that a restart does not redo it.
 
-A first build of a large library spends seconds parsing and checking prompts and indexing their
-text. Both results depend only on the files (see ``promptctl.loadcache``), so the server keeps
-them in a directory of its own:
+A first build of a large library spends seconds loading and checking prompts and indexing their
+text. Both results depend only on the files (see ``server.records``), so the server keeps them in
+a directory of its own:
 
-- ``loaded.sqlite3``: the load cache, each file's result and each prompt's checks, as JSON rows
-  keyed by path and content digest;
-- ``search.sqlite3``: the search index itself, with the digest of each row's prompt, so that a
-  restart re-indexes only the prompts whose files changed meanwhile;
-- ``version``: which promptctl code wrote them. Any change to promptctl's sources, the schemas or
-  the libraries that judge a prompt (PyYAML, jsonschema, Jinja2) empties the directory: a cached
-  verdict is only reused by the code that reached it.
+- ``index.sqlite3``: each prompt file's record (its summary and problems, a few hundred bytes
+  of JSON), keyed by path and blob id; a restart reads these rows and examines only the files
+  whose blobs it does not find;
+- ``search/``: the search index itself (``server.search``), with the digest of each document's
+  file, so that a restart re-indexes only the prompts whose files changed meanwhile;
+- ``version``: which code wrote them. Any change to promptctl's sources, the schemas, the
+  server's records and search, or the libraries that judge a prompt (PyYAML, jsonschema,
+  Jinja2) empties the directory: a cached verdict is only reused by the code that reached it.
 
 One server uses a directory at a time (an exclusive lock on ``lock``); a second one started on
-it runs without, and says so. A file that cannot be read is removed and rebuilt, never trusted.
+it runs without, and says so. A row that cannot be read is dropped and its file examined again,
+never trusted. JSON, not pickle: reading a pickle runs whatever it names, and the directory is
+only as trusted as its permissions.
 """
 
 from __future__ import annotations
@@ -22,29 +25,21 @@ import contextlib
 import functools
 import hashlib
 import importlib.metadata
+import json
 import logging
 import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from promptctl.loadcache import (
-    CheckKey,
-    LoadCache,
-    problems_from_json,
-    problems_to_json,
-    result_from_json,
-    result_to_json,
-)
-from promptctl.loader import LoadResult
-from promptctl.problems import Problem
-from promptctl.search import SearchIndex
+from server.records import FileRecord
 
 log = logging.getLogger("promptctl.server.store")
 
-FORMAT = "1"
+FORMAT = "2"
 _JUDGES = ("pyyaml", "jsonschema", "jsonschema-rs", "jinja2")
 
 
@@ -56,7 +51,10 @@ def code_version() -> str:
 
     digest = hashlib.sha256(FORMAT.encode())
     package = Path(promptctl.__file__).parent
-    for path in sorted([*package.rglob("*.py"), *schemas_dir().glob("*.json")]):
+    server = Path(__file__).parent
+    judged = [*package.rglob("*.py"), *schemas_dir().glob("*.json"), server / "records.py",
+              server / "search.py"]
+    for path in sorted(judged):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in _JUDGES:
         try:
@@ -72,17 +70,13 @@ class IndexStore:
     def __init__(self, root: Path, lock: IO[bytes]) -> None:
         self.root = root
         self._lock = lock
-        self.db = sqlite3.connect(root / "loaded.sqlite3", check_same_thread=False)
+        self.db = sqlite3.connect(root / "index.sqlite3", check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS loaded (path TEXT, sha TEXT, result TEXT, "
-                        "PRIMARY KEY (path, sha)) WITHOUT ROWID")
-        self.db.execute("CREATE TABLE IF NOT EXISTS checked (path TEXT, digest TEXT, "
-                        "partials TEXT, problems TEXT, PRIMARY KEY (path, digest, partials)) "
-                        "WITHOUT ROWID")
-        self._saved: set[tuple[str, str]] = set()
-        self._saved_checks: set[CheckKey] = set()
-        self.saved_commit: str | None = None  # the commit whose results were last written
+        self.db.execute("CREATE TABLE IF NOT EXISTS records (path TEXT, blob TEXT, record TEXT, "
+                        "PRIMARY KEY (path, blob)) WITHOUT ROWID")
+        self._saved: dict[tuple[str, str], FileRecord] = {}
+        self.saved_commit: str | None = None  # the commit whose records were last written
         self.last_error: str | None = None
 
     @classmethod
@@ -115,58 +109,36 @@ class IndexStore:
 
     @property
     def search_path(self) -> Path:
-        return self.root / "search.sqlite3"
+        return self.root / "search"
 
-    def search_index(self) -> SearchIndex:
-        """The kept search index; a file that does not open as one is replaced."""
+    def restore(self) -> dict[tuple[str, str], FileRecord]:
+        """The records kept: (path, blob) -> record. Rows that do not read back are left out
+        (their files are simply examined again)."""
+        records: dict[tuple[str, str], FileRecord] = {}
         try:
-            return SearchIndex(str(self.search_path))
-        except sqlite3.Error as exc:
-            log.warning("search index %s unreadable (%s); rebuilding it", self.search_path, exc)
-            _remove(self.search_path)
-            return SearchIndex(str(self.search_path))
-
-    def restore(self, cache: LoadCache) -> int:
-        """Fill ``cache`` with what was kept; returns how many file results it had. Rows that
-        do not read back are skipped (their files are simply loaded again)."""
-        results: dict[tuple[str, str], LoadResult] = {}
-        checks: dict[CheckKey, list[Problem]] = {}
-        try:
-            for path, sha, text in self.db.execute("SELECT path, sha, result FROM loaded"):
+            for path, blob, text in self.db.execute("SELECT path, blob, record FROM records"):
                 try:
-                    results[(path, sha)] = result_from_json(text)
-                except (ValueError, KeyError, TypeError):
-                    continue
-            for path, digest, partials, text in self.db.execute(
-                    "SELECT path, digest, partials, problems FROM checked"):
-                try:
-                    checks[(path, digest, partials)] = problems_from_json(text)
+                    records[(path, blob)] = FileRecord.from_fields(json.loads(text))
                 except (ValueError, KeyError, TypeError):
                     continue
         except sqlite3.Error as exc:
             log.warning("index cache %s unreadable (%s); loading from scratch", self.root, exc)
-            return 0
-        cache.restore(results, checks)
-        self._saved, self._saved_checks = set(results), set(checks)
-        return len(results)
+            return {}
+        self._saved = dict(records)
+        return records
 
-    def save(self, cache: LoadCache, commit: str) -> None:
-        """Bring the kept load cache in line with ``cache`` (the load of ``commit``): new rows
+    def save(self, records: Mapping[tuple[str, str], FileRecord], commit: str) -> None:
+        """Bring the kept records in line with ``records`` (the build of ``commit``): new rows
         in, unused rows out."""
-        results, checks = cache.export()
-        new = [(path, sha, result_to_json(results[(path, sha)]))
-               for path, sha in results.keys() - self._saved]
-        gone = list(self._saved - results.keys())
-        new_checks = [(*key, problems_to_json(checks[key]))
-                      for key in checks.keys() - self._saved_checks]
-        gone_checks = list(self._saved_checks - checks.keys())
+        saved = self._saved
+        new = [(path, blob, json.dumps(record.fields(), ensure_ascii=False,
+                                       separators=(",", ":")))
+               for (path, blob), record in records.items() if saved.get((path, blob)) is not record]
+        gone = [key for key in saved if key not in records]
         with self.db:
-            self.db.executemany("DELETE FROM loaded WHERE path = ? AND sha = ?", gone)
-            self.db.executemany("INSERT OR REPLACE INTO loaded VALUES (?, ?, ?)", new)
-            self.db.executemany(
-                "DELETE FROM checked WHERE path = ? AND digest = ? AND partials = ?", gone_checks)
-            self.db.executemany("INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?)", new_checks)
-        self._saved, self._saved_checks = set(results), set(checks)
+            self.db.executemany("DELETE FROM records WHERE path = ? AND blob = ?", gone)
+            self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", new)
+        self._saved = dict(records)
         self.saved_commit = commit
         self.last_error = None
 
@@ -229,5 +201,7 @@ def _remove(path: Path) -> None:
 
 
 def _clear(root: Path) -> None:
-    for name in ("loaded.sqlite3", "search.sqlite3", "version"):
+    # loaded.sqlite3 and search.sqlite3: what servers before FORMAT 2 kept
+    for name in ("index.sqlite3", "loaded.sqlite3", "search.sqlite3", "version"):
         _remove(root / name)
+    shutil.rmtree(root / "search", ignore_errors=True)

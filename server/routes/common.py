@@ -10,13 +10,16 @@ from fastapi import Query
 from promptctl.model import Prompt
 from server.errors import ApiError
 from server.models import ErrorResponse
+from server.records import Summary
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or unknown API key."},
     404: {"model": ErrorResponse, "description": "No such prompt, or not visible to this key."},
     422: {"model": ErrorResponse, "description": "Invalid parameters (`fields` names them)."},
     429: {"model": ErrorResponse, "description": "Rate limited; see Retry-After."},
-    503: {"model": ErrorResponse, "description": "The index is still being built (`not_ready`); "
+    503: {"model": ErrorResponse, "description": "The index is still being built (`not_ready`), "
+                                                  "or the prompt cannot be read from the "
+                                                  "repository now (`repository_unavailable`); "
                                                   "see Retry-After."},
 }
 
@@ -79,7 +82,7 @@ class Filters:
     def active(self) -> bool:
         return bool(self.tags or self.collection or self.status or self.owner or self.channel)
 
-    def match(self, prompt: Prompt) -> bool:
+    def match(self, prompt: Prompt | Summary) -> bool:
         if self.tags and not self.tags <= set(prompt.tags):
             return False
         if self.collection and not (prompt.id + "/").startswith(self.collection):
@@ -91,5 +94,5 @@ class Filters:
         return not (self.owner and self.owner not in {o.lstrip("@").lower()
                                                       for o in prompt.owners})
 
-    def select(self, prompts: Iterable[Prompt]) -> frozenset[str]:
+    def select(self, prompts: Iterable[Prompt | Summary]) -> frozenset[str]:
         return frozenset(p.id for p in prompts if self.match(p))

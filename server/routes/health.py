@@ -80,7 +80,7 @@ def _shown(text: str | None, generic: str, admin: bool) -> str | None:
 def _public(errors: PromptErrors) -> bool:
     """A consumer hears of an error only on a prompt it is being served (its last good version
     is active and stable); anything else would leak that a hidden prompt exists."""
-    return errors.serving is not None and may_see("consumer", errors.serving.prompt)
+    return errors.serving is not None and may_see("consumer", errors.serving.summary)
 
 
 def _error(errors: PromptErrors) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def _error(errors: PromptErrors) -> dict[str, Any]:
     return {
         "path": errors.path,
         "id": errors.id,
-        "serving_version": serving.prompt.version if serving else None,
+        "serving_version": serving.summary.version if serving else None,
         "serving_commit": serving.commit if serving else None,
         "problems": [{"line": p.line, "col": p.col, "code": p.code, "message": p.message}
                      for p in errors.problems],

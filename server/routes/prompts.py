@@ -67,11 +67,11 @@ async def list_prompts(
     items: list[dict[str, Any]] = []
     position = start
     while position < len(ids) and len(items) < limit:
-        prompt = index.entries[ids[position]].prompt
-        if not filters.active or filters.match(prompt):
-            items.append(_listed(prompt) if detail else prompt.summary())
+        entry = index.entries[ids[position]]
+        if not filters.active or filters.match(entry.summary):
+            items.append(_listed(entry.prompt) if detail else entry.summary.summary())
         position += 1
-    more = any(not filters.active or filters.match(index.entries[i].prompt)
+    more = any(not filters.active or filters.match(index.entries[i].summary)
                for i in ids[position:]) if len(items) == limit else False
     return {"items": items, "next_cursor": cursor_module.encode(items[-1]["id"]) if more else None}
 
@@ -85,7 +85,7 @@ def _entry(index: Index, caller: Caller, prompt_id: str, request: Request) -> En
     entry = index.lookup(prompt_id, caller.role)
     if entry is None:
         raise prompt_not_found(prompt_id)
-    request.state.prompt_id = entry.prompt.id
+    request.state.prompt_id = entry.summary.id
     return entry
 
 

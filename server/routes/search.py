@@ -29,10 +29,10 @@ async def search(
     view = index.view(caller.role)
     allowed: frozenset[str] | None = None
     if filters.active:
-        allowed = filters.select(index.entries[i].prompt for i in view.ids)
+        allowed = filters.select(index.entries[i].summary for i in view.ids)
     elif caller.role == "consumer":
         allowed = view.allowed
     hits = index.search(q, limit=limit, allowed=allowed)
     return {"query": q, "hits": [
-        {**index.entries[h.id].prompt.summary(), "score": round(h.score, 4),
+        {**index.entries[h.id].summary.summary(), "score": round(h.score, 4),
          "snippet": h.snippet} for h in hits]}

@@ -31,11 +31,11 @@ async def report_usage(body: UsageIn, request: Request, caller: CallerDep, index
     entry = index.lookup(body.prompt, caller.role)
     if entry is None:
         raise prompt_not_found(body.prompt)
-    request.state.prompt_id = entry.prompt.id
+    request.state.prompt_id = entry.summary.id
     if state.usage is None:
         return {"accepted": False}
     kind = normalise_client_type(body.client_type) if body.client_type else client_type
-    if not await state.store_usage(caller, entry.prompt.id, body.version, kind, "reported"):
+    if not await state.store_usage(caller, entry.summary.id, body.version, kind, "reported"):
         raise ApiError(503, "usage_unavailable", "the usage event could not be stored in "
                        "time; retry in a few seconds (GET /readyz shows the usage store's "
                        "state)", headers={"Retry-After": "1"})

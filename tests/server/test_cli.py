@@ -175,8 +175,8 @@ def test_serve_keeps_its_index_between_runs(library_repo: Path, tmp_path: Path) 
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
-    assert (cache / "loaded.sqlite3").is_file()
-    assert (cache / "search.sqlite3").is_file()
+    assert (cache / "index.sqlite3").is_file()
+    assert (cache / "search").is_dir()
     # While it was down: farewell removed, greeting renamed.
     commit_files(library_repo, {"prompts/demo/greet.prompt.md":
                                 prompt(title="Salutation", extra="\naliases: [hello]")})
@@ -194,7 +194,7 @@ def test_serve_keeps_its_index_between_runs(library_repo: Path, tmp_path: Path) 
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     kept = [line["message"] for line in lines if "index cache" in line.get("message", "")]
     assert len(kept) == 1
-    assert " 5 files and 5 search rows kept" in kept[0]
+    assert " 5 file records kept" in kept[0]
     assert "Traceback" not in err
 
 

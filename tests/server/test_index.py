@@ -1,5 +1,6 @@
-"""The index builder: reloads reuse what did not change and give the same answers as a build
-from scratch; the search copy is updated, not rebuilt."""
+"""The index builder: reloads and restarts examine only the files whose blobs changed and give the
+same answers as a build from scratch; the index holds records, not prompts; the search index is
+updated, not rebuilt, and an index being served keeps its own view of it."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ from pathlib import Path
 import pytest
 
 from promptctl.library import Library
-from promptctl.loadcache import LoadCache
-from promptctl.search import SearchIndex
 from promptctl.sources import MAX_FILE_BYTES, GitTreeSource
 from server.index import Index, IndexBuilder
 from server.store import IndexStore, remove_stale
+from server.workers import Cancelled, Workers
 from tests.conftest import ROOT, RepoFactory, git
 from tests.server.conftest import LIBRARY, commit_files, prompt
 
@@ -38,102 +38,70 @@ def test_reload_reuses_unchanged_prompts_and_matches_a_fresh_build(
     fresh = fresh_builder.build()
     assert sorted(second.entries) == sorted(fresh.entries)
     assert second.views == fresh.views
-    # Unchanged files are not parsed again: the very same prompt objects.
-    assert second.entries["ops/runbook"].prompt is first.entries["ops/runbook"].prompt
+    # Only the changed and the new file were examined; unchanged ones keep their records.
+    assert builder.examined == 2
+    assert second.entries["ops/runbook"].summary is first.entries["ops/runbook"].summary
     assert second.entries["demo/greet"].prompt.title == "Greeting two"
     for query in ("greeting", "pager", "farewell", "runbook"):
         got = [h.id for h in second.search(query, limit=10, allowed=None)]
         want = [h.id for h in fresh.search(query, limit=10, allowed=None)]
         assert got == want, query
-    # The first index still sees its own generation: farewell, and the old greeting.
+    # The first index still answers as it did when it was built: farewell, and no pager.
     assert [h.id for h in first.search("farewell", limit=10, allowed=None)] == ["demo/farewell"]
     assert [h.id for h in first.search("pager", limit=10, allowed=None)] == []
     assert [h.id for h in second.search("farewell", limit=10, allowed=None)] == []
-    builder.purge(second.generation)
-    assert [h.id for h in second.search("greeting", limit=10, allowed=None)] == [
-        h.id for h in fresh.search("greeting", limit=10, allowed=None)]
     builder.close()
     fresh_builder.close()
 
 
-def test_load_cache_gives_the_same_library_as_a_plain_load(make_repo: RepoFactory) -> None:
-    broken = prompt().replace("Hello, {{ name }}", "Hello, {{ undeclared }}")
-    repo = make_repo({**LIBRARY, "prompts/demo/broken.prompt.md": broken})
-    cache = LoadCache()
-    Library.load(GitTreeSource(repo, "main"), cache=cache)
-    assert cache.misses == len(LIBRARY) + 1
-    cached = Library.load(GitTreeSource(repo, "main"), cache=cache)
-    assert cache.hits == len(LIBRARY) + 1
-    plain = Library.load(GitTreeSource(repo, "main"))
-    assert cached.problems == plain.problems
-    assert [p.code for p in cached.problems if p.is_error] == ["undeclared-input"]
-    assert cached.prompts.keys() == plain.prompts.keys()
-    assert cached.aliases == plain.aliases
+def test_the_index_reaches_the_verdicts_of_a_library_load(make_repo: RepoFactory) -> None:
+    """Records instead of prompts: every problem, alias and prompt of ``Library.load``."""
+    repo = make_repo(_mixed_library())
+    builder = IndexBuilder(repo, "main")
+    index = builder.build()
+    library = Library.load(GitTreeSource(repo, "main"))
+    found = sorted(p for e in index.errors for p in e.problems)
+    assert found == sorted(p for p in library.problems if p.is_error)
+    assert dict(index.aliases) == library.aliases
+    invalid = {i for i, p in library.prompts.items()
+               if any(problem.is_error for problem in library.errors_for(p.path))}
+    assert sorted(index.entries) == sorted(set(library.prompts) - invalid)
+    for prompt_id, entry in index.entries.items():
+        assert entry.summary.summary() == library.prompts[prompt_id].summary()
+        assert entry.prompt == library.prompts[prompt_id]
+    builder.close()
+
+
+def test_an_index_holds_records_and_loads_prompts_when_asked(make_repo: RepoFactory) -> None:
+    repo = make_repo(LIBRARY)
+    builder = IndexBuilder(repo, "main")
+    builder.prompts = type(builder.prompts)(builder.git, size=2)
+    index = builder.build()
+    assert len(index.entries) == len(LIBRARY)
+    assert builder.prompts._prompts._items == {}  # nothing loaded by the build itself
+    prompts = [index.entries[i].prompt for i in sorted(index.entries)]
+    assert [p.id for p in prompts] == sorted(index.entries)
+    assert len(builder.prompts._prompts._items) == 2  # bounded
+    assert index.entries["ops/runbook"].prompt is prompts[-1]  # the most recent, kept
+    builder.close()
 
 
 def test_partials_change_rechecks_the_prompts(make_repo: RepoFactory) -> None:
     uses = prompt(body='{% include "_partials/sign.md" %} Hello, {{ name }}'
                        "{% if excited %}!{% endif %}")
     repo = make_repo({"prompts/demo/greet.prompt.md": uses,
+                      "prompts/demo/plain.prompt.md": prompt(title="Plain"),
                       "prompts/_partials/sign.md": "-- {{ name }}"})
     builder = IndexBuilder(repo, "main")
     first = builder.build()
     assert first.errors == ()
     commit_files(repo, {"prompts/_partials/sign.md": "-- {{ signature }}"})
     second = builder.build(first)
+    assert builder.examined == 1  # greet includes it; plain does not
     assert [e.id for e in second.errors] == ["demo/greet"]
     assert second.entries["demo/greet"].stale
     assert [p.code for p in second.errors[0].problems] == ["undeclared-input"]
     builder.close()
-
-
-def test_search_generations_hide_replaced_rows_from_newer_searches(
-        make_repo: RepoFactory) -> None:
-    library = Library.load(GitTreeSource(make_repo(LIBRARY), "main"))
-    index = SearchIndex()
-    index.add(library.prompts.values(), generation=1)
-    index.update([], ["demo/farewell"], generation=2)
-    assert [h.id for h in index.search("farewell", generation=1)] == ["demo/farewell"]
-    assert [h.id for h in index.search("farewell", generation=2)] == []
-    assert [h.id for h in index.search("farewell")] == []
-    index.update([library.prompts["demo/farewell"]], [], generation=3)
-    assert [h.id for h in index.search("farewell", generation=2)] == []
-    assert [h.id for h in index.search("farewell", generation=3)] == ["demo/farewell"]
-    index.purge(2)
-    assert [h.id for h in index.search("farewell", generation=1)] == []
-    assert index.db.execute("SELECT count(*) FROM docs").fetchone() == (len(LIBRARY),)
-    index.close()
-
-
-def test_rows_added_unmerged_are_merged_later_with_the_same_answers(
-        make_repo: RepoFactory) -> None:
-    repo = make_repo(LIBRARY)
-    prompts = list(Library.load(GitTreeSource(repo, "main")).prompts.values())
-    merged, unmerged = SearchIndex(), SearchIndex()
-    unmerged.merging(False)
-    for copy in range(8):  # one transaction, and so one segment or more, per copy
-        for index in (merged, unmerged):
-            index.add(prompts, generation=copy)
-    queries = ("greeting", "farewell", "runbook", "hel")
-
-    def answers(index: SearchIndex) -> list[list[tuple[str, float, str]]]:
-        return [[(h.id, round(h.score, 9), h.snippet) for h in index.search(q, limit=50)]
-                for q in queries]
-
-    before = answers(unmerged)
-    assert before == answers(merged)
-
-    def config() -> dict[str, int]:
-        return dict(unmerged.db.execute("SELECT k, v FROM docs_config WHERE k LIKE '%merge'"))
-
-    assert config() == {"automerge": 0, "crisismerge": 128}
-    unmerged.merging(True)
-    assert config() == {"automerge": 4, "crisismerge": 16}  # FTS5's defaults, kept in the index
-    assert unmerged.merge(pages=4) > 1
-    assert unmerged.merge() == 1
-    assert answers(unmerged) == before
-    merged.close()
-    unmerged.close()
 
 
 def _mixed_library() -> dict[str, str]:
@@ -170,43 +138,29 @@ def test_a_parallel_first_build_gives_the_index_of_a_single_process(
     serial = IndexBuilder(repo, "main", workers=1)
     parallel = IndexBuilder(repo, "main", workers=2, parallel_min=1)
     one, two = serial.build(), parallel.build()
-    # The workers did the loading: the build found every prompt file in its cache.
-    assert parallel._load_cache.hits == len(two.entries) + 6  # and 6 that failed
-    assert parallel._load_cache.misses == 0
-    assert serial._load_cache.misses == len(one.entries) + 6
+    # The workers examined every prompt file, the server none.
+    assert (parallel.examined_by_workers, parallel.examined) == (len(two.entries) + 6, 0)
+    assert serial.examined == len(one.entries) + 6  # and the 6 that failed
     assert sorted(one.entries) == sorted(two.entries)
     for prompt_id, entry in one.entries.items():
-        other = two.entries[prompt_id].prompt
-        assert other == entry.prompt  # id, path, form, meta, templates, digest and text
-        assert other.document.data == entry.prompt.document.data
-        assert other.document.spans == entry.prompt.document.spans
+        assert two.entries[prompt_id].summary == entry.summary
+        assert two.entries[prompt_id].prompt == entry.prompt
     assert [(e.path, e.problems) for e in one.errors] == [(e.path, e.problems) for e in two.errors]
     assert {e.path for e in two.errors} >= {
         "prompts/bulk/bad-yaml.prompt.md", "prompts/bulk/bad-template.prompt.md",
         "prompts/bulk/undeclared.prompt.md", "prompts/bulk/missing-partial.prompt.md",
         "prompts/demo/greet.prompt.md", "prompts/top-level.prompt.md"}
     assert one.views == two.views
-    # Search rows were added while the workers ran and then corrected against the entries
-    # (greet loaded clean but lost its alias to a clash): the same hits, scores and snippets,
-    # and no row left over.
     for query in _QUERIES:
         assert _hits(one, query) == _hits(two, query), query
-    assert parallel.search_index.db.execute("SELECT count(*) FROM docs").fetchone() == (
-        len(two.entries),)
-    # Segment merging, paused while the rows came in, is back on for the reloads, and what
-    # it put off is done after the build (persist, off the request path).
-    assert parallel.search_index.db.execute(
-        "SELECT v FROM docs_config WHERE k = 'automerge'").fetchone() == (4,)
-    parallel.persist(two.commit)
-    assert parallel.search_index.merge() == 1  # nothing left to merge
-    for query in _QUERIES:
-        assert _hits(one, query) == _hits(two, query), query
-    assert "demo/greet" not in two.entries
-    # A reload after that works from the cache the workers filled, in this process.
+    assert "demo/greet" not in two.entries  # it loaded clean but lost its alias to a clash
+    assert len(two.searcher) == len(two.entries)
+    # A reload after that works from the records the workers made, in this process.
     commit_files(repo, {"prompts/bulk/item-3.prompt.md": prompt(title="Renamed item")})
     three = parallel.build(two)
+    assert parallel.examined == 1
     assert three.entries["bulk/item-3"].prompt.title == "Renamed item"
-    assert three.entries["bulk/item-4"].prompt is two.entries["bulk/item-4"].prompt
+    assert three.entries["bulk/item-4"].summary is two.entries["bulk/item-4"].summary
     serial.close()
     parallel.close()
 
@@ -219,52 +173,42 @@ def _run_script(script: Path, *args: Path) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def test_a_head_start_forks_its_workers_and_keeps_its_search_index(
+def test_a_head_start_forks_its_workers_and_keeps_its_index(
         make_repo: RepoFactory, tmp_path: Path) -> None:
     """What `promptctl serve` does: the first build begun before anything else runs (so the
-    workers are forked), its search index built in memory and moved into the cache after."""
+    workers are forked), its records and search index kept for the next start."""
     repo = make_repo(_mixed_library())
     cache = tmp_path / "cache"
     script = tmp_path / "serve_like.py"
     script.write_text(
-        "import json, sqlite3, sys\n"
+        "import json, sys\n"
         "from pathlib import Path\n"
         "from server.index import IndexBuilder\n"
         "if __name__ == '__main__':\n"
         "    builder = IndexBuilder(Path(sys.argv[1]), 'main', workers=2, parallel_min=1)\n"
         "    builder.head_start(Path(sys.argv[2]))\n"
-        "    method = builder._fill.method if builder._fill else None\n"
+        "    method = builder._pool.method if builder._pool else None\n"
         "    index = builder.build()\n"
-        "    def rows():\n"
-        "        with sqlite3.connect(builder.store.search_path) as db:\n"
-        "            return db.execute('SELECT count(*) FROM docs').fetchone()[0]\n"
-        "    before = rows()\n"
         "    builder.persist(index.commit)\n"
         f"    queries = {list(_QUERIES)!r}\n"
-        "    print(json.dumps({'method': method, 'misses': builder._load_cache.misses,\n"
+        "    print(json.dumps({'method': method, 'examined': builder.examined,\n"
         "        'entries': sorted(index.entries), 'errors': [e.path for e in index.errors],\n"
         "        'hits': {q: [[h.id, round(h.score, 9), h.snippet] for h in\n"
-        "                     index.search(q, limit=50, allowed=None)] for q in queries},\n"
-        "        'rows': [before, rows()],\n"
-        "        'wal': (builder.store.root / 'search.sqlite3-wal').stat().st_size}))\n"
+        "                     index.search(q, limit=50, allowed=None)] for q in queries}}))\n"
         "    builder.close()\n",
         encoding="utf-8")
     got = json.loads(_run_script(script, repo, cache).stdout)
     serial = IndexBuilder(repo, "main", workers=1)
     expected = serial.build()
     assert got["method"] == ("fork" if sys.platform == "linux" else "spawn")
-    assert got["misses"] == 0  # the workers loaded every prompt file
+    assert got["examined"] == 0  # the workers examined every prompt file
     assert got["entries"] == sorted(expected.entries)
     assert got["errors"] == [e.path for e in expected.errors]
     assert got["hits"] == {q: [list(hit) for hit in _hits(expected, q)] for q in _QUERIES}
-    # The search index was written to the cache by persist, not before, and folded into the
-    # file: the next write does not have to checkpoint the whole index.
-    assert got["rows"] == [0, len(expected.entries)]
-    assert got["wal"] == 0
-    # The next start reads that index back instead of building it.
+    # The next start reads the records and the search index back instead of building them.
     again = _kept_builder(repo, cache)
     index = again.build()
-    assert again._load_cache.misses == 0
+    assert (again.examined, again.examined_by_workers) == (0, 0)
     assert {q: _hits(index, q) for q in _QUERIES} == {q: _hits(expected, q) for q in _QUERIES}
     again.close()
     serial.close()
@@ -274,7 +218,7 @@ def test_small_first_builds_stay_in_one_process(make_repo: RepoFactory) -> None:
     repo = make_repo(LIBRARY)
     builder = IndexBuilder(repo, "main", workers=2)  # default threshold: far above 5 files
     builder.build()
-    assert builder._load_cache.misses == len(LIBRARY)
+    assert (builder.examined, builder.examined_by_workers) == (len(LIBRARY), 0)
     builder.close()
 
 
@@ -303,7 +247,7 @@ def test_a_restart_reuses_the_kept_index_and_catches_up_with_new_commits(
     # Same commit: nothing is loaded or checked again, and the answers are the same.
     again_builder = _kept_builder(repo, cache)
     again = again_builder.build()
-    assert again_builder._load_cache.misses == 0
+    assert again_builder.examined == 0
     assert sorted(again.entries) == sorted(first.entries)
     assert [(e.path, e.problems) for e in again.errors] == [
         (e.path, e.problems) for e in first.errors]
@@ -321,7 +265,7 @@ def test_a_restart_reuses_the_kept_index_and_catches_up_with_new_commits(
     git(repo, "commit", "-qam", "remove farewell")
     later_builder = _kept_builder(repo, cache)
     later = later_builder.build()
-    assert later_builder._load_cache.misses == 2  # the changed and the new file
+    assert later_builder.examined == 2  # the changed and the new file
     fresh_builder = IndexBuilder(repo, "main")
     fresh = fresh_builder.build()
     assert sorted(later.entries) == sorted(fresh.entries)
@@ -329,7 +273,7 @@ def test_a_restart_reuses_the_kept_index_and_catches_up_with_new_commits(
     for query in ("greeting", "salutation", "farewell", "pager", "runbook", "zanzibar"):
         assert _search_ids(later, query) == _search_ids(fresh, query), query
     assert _search_ids(later, "farewell") == []
-    # Reloads after the restart work on the generations it continued from.
+    # Reloads after the restart go on from the kept search index.
     commit_files(repo, {"prompts/ops/pager.prompt.md": prompt(title="Pager rota")})
     reloaded = later_builder.build(later)
     assert _search_ids(reloaded, "rota") == ["ops/pager"]
@@ -352,16 +296,17 @@ def test_a_kept_index_is_used_by_one_server_and_only_by_the_same_code(
     (cache / "version").write_text("older promptctl", encoding="utf-8")
     builder = _kept_builder(repo, cache)
     builder.persist(builder.build().commit)
-    assert builder._load_cache.misses == len(LIBRARY)
+    assert builder.examined == len(LIBRARY)
     builder.close()
     # Damaged files are not trusted: they are replaced and the index is built from the files.
-    (cache / "loaded.sqlite3").write_bytes(b"not a database" * 100)
-    (cache / "search.sqlite3").write_bytes(b"not a database either" * 100)
-    for name in ("loaded.sqlite3-wal", "search.sqlite3-wal"):
-        (cache / name).unlink(missing_ok=True)
+    (cache / "index.sqlite3").write_bytes(b"not a database" * 100)
+    (cache / "index.sqlite3-wal").unlink(missing_ok=True)
+    for file in (cache / "search").iterdir():
+        if file.is_file():
+            file.write_bytes(b"not an index" * 100)
     builder = _kept_builder(repo, cache)
     index = builder.build()
-    assert builder._load_cache.misses == len(LIBRARY)
+    assert builder.examined == len(LIBRARY)
     assert _search_ids(index, "runbook") == ["ops/runbook"]
     builder.close()
 
@@ -383,7 +328,7 @@ def test_a_first_build_without_working_worker_processes_loads_in_process(
         "    multiprocessing.set_executable(str(Path(sys.argv[2]) / 'no-such-python'))\n"
         "    builder = IndexBuilder(Path(sys.argv[1]), 'main', workers=2, parallel_min=1)\n"
         "    index = builder.build()\n"
-        "    print(len(index.entries), len(index.errors), builder._load_cache.misses)\n",
+        "    print(len(index.entries), len(index.errors), builder.examined)\n",
         encoding="utf-8")
     done = _run_script(script, repo, tmp_path)
     serial = IndexBuilder(repo, "main", workers=1)
@@ -391,7 +336,7 @@ def test_a_first_build_without_working_worker_processes_loads_in_process(
     serial.close()
     entries, errors, misses = map(int, done.stdout.split())
     assert (entries, errors) == (len(expected.entries), len(expected.errors))
-    assert misses == entries + 6  # every prompt file loaded in the process itself
+    assert misses == entries + 6  # every prompt file examined in the process itself
     assert "loading in the server process" in done.stderr
 
 
@@ -401,10 +346,8 @@ def test_workers_leave_ctrl_c_to_the_server_and_a_stopping_server_cancels_its_bu
     traceback, and the server then waited for a build nobody would use."""
     import signal
 
-    from promptctl.prefill import Cancelled, Prefill
-
     repo = make_repo(_mixed_library())
-    pool = Prefill(2, repo)
+    pool = Workers(2, repo)
     assert pool._pool.submit(signal.getsignal, signal.SIGINT).result(timeout=60) == \
         signal.SIG_IGN
     pool.close()
@@ -416,20 +359,15 @@ def test_workers_leave_ctrl_c_to_the_server_and_a_stopping_server_cancels_its_bu
     builder.close()
 
 
-def test_workers_run_below_the_server(make_repo: RepoFactory) -> None:
-    """The server indexes each chunk as it comes back: workers must not take the cores from it.
-    They also freeze what they inherit, which is never garbage."""
+def test_workers_freeze_what_they_inherit(make_repo: RepoFactory) -> None:
+    """What a forked worker inherits from the server is never garbage: its collector skips it."""
     import gc
 
-    from promptctl.prefill import WORKER_NICENESS, Prefill
-
-    pool = Prefill(1, make_repo(LIBRARY))
+    pool = Workers(1, make_repo(LIBRARY))
     try:
-        niceness = pool._pool.submit(os.nice, 0).result(timeout=60)
         frozen = pool._pool.submit(gc.get_freeze_count).result(timeout=60)
     finally:
         pool.close()
-    assert niceness == min(os.nice(0) + WORKER_NICENESS, 19)
     assert frozen > 0
 
 
@@ -437,7 +375,7 @@ def _aged(directory: Path, days: float) -> Path:
     """An index cache directory whose files were last written ``days`` ago."""
     directory.mkdir(parents=True)
     (directory / "version").write_text("some promptctl", encoding="utf-8")
-    (directory / "loaded.sqlite3").write_bytes(b"rows")
+    (directory / "index.sqlite3").write_bytes(b"rows")
     when = time.time() - days * 86400
     for file in directory.iterdir():
         os.utime(file, (when, when))

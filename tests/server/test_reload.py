@@ -194,6 +194,7 @@ def test_unreadable_repository_turns_readyz_to_503_and_keeps_serving(
         start_server: ServerFactory, library_repo: Path) -> None:
     running = start_server(library_repo)
     client = running.client()
+    assert client.get("/api/v1/prompts/demo/greet").status_code == 200  # read once: kept
     moved = library_repo.with_name("moved-away")
     library_repo.rename(moved)
     try:
@@ -201,8 +202,17 @@ def test_unreadable_repository_turns_readyz_to_503_and_keeps_serving(
         body = client.get("/readyz").json()
         assert body["status"] == "not_ready"
         assert body["repo_error"].startswith("the repository cannot be read")
+        # Lists, search and the prompts read lately are served; a prompt that must be read
+        # from the repository is a 503 to retry, not a 500.
         assert client.get("/api/v1/prompts/demo/greet").status_code == 200
         assert client.get("/api/v1/search", params={"q": "greet"}).status_code == 200
+        assert client.get("/api/v1/prompts").status_code == 200
+        unread = client.get("/api/v1/prompts/demo/farewell")
+        assert unread.status_code == 503
+        assert unread.headers["Retry-After"] == "5"
+        assert unread.json()["error"]["code"] == "repository_unavailable"
+        assert "prompts/demo/farewell.prompt.md cannot be read" in unread.json()["error"][
+            "message"]
     finally:
         moved.rename(library_repo)
     wait_for(lambda: client.get("/readyz").status_code == 200, "readyz 200 again")

@@ -169,23 +169,6 @@ def test_event_path_agrees_on_real_front_matter() -> None:
     assert checked >= 13
 
 
-def test_a_packed_document_keeps_its_data_and_every_position() -> None:
-    """Worker processes send a document's spans as one marshal string (promptctl.prefill), and
-    the index cache keeps them as lists; both unpack to the same positions."""
-    import marshal
-
-    text = "title: Greeting\ntags: [a, b]\ninputs:\n  name:\n    type: string\nbody: |\n  Hi\n"
-    document = yamlload.load(text, first_line=2)
-    for packed in (marshal.dumps(document.spans), document.packed()):
-        back = yamlload.YamlDocument(document.data, packed=packed)
-        assert back.data == document.data
-        assert back.spans == document.spans
-        assert back.position(("inputs", "name", "type")) == document.position(
-            ("inputs", "name", "type")) == yamlload.Position(6, 5)
-        assert back.style(("body",)) == "|"
-        assert back.packed() == document.packed()
-
-
 ODD = "\u2028\x85\u2029"  # line breaks to PyYAML (YAML 1.1), characters to editors and Jinja2
 
 

@@ -1204,7 +1204,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1269,7 +1269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1350,7 +1350,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1440,7 +1440,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1532,7 +1532,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1599,7 +1599,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1678,7 +1678,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1743,7 +1743,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The index is still being built (`not_ready`); see Retry-After. */
+            /** @description The index is still being built (`not_ready`), or the prompt cannot be read from the repository now (`repository_unavailable`); see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
