@@ -124,8 +124,11 @@ def _mixed_library() -> dict[str, str]:
     return files
 
 
-def _hits(index: Index, query: str) -> list[tuple[str, float, str]]:
-    return [(h.id, round(h.score, 9), h.snippet)
+def _hits(index: Index, query: str) -> list[tuple[str, str]]:
+    """The hits in order with their snippets. Not the scores: a first build's search index may
+    hold a deleted document (a prompt that lost to an alias clash) until its segments merge, and
+    bm25's statistics count it."""
+    return [(h.id, h.snippet)
             for h in index.search(query, limit=50, allowed=None)]
 
 
@@ -193,7 +196,7 @@ def test_a_head_start_forks_its_workers_and_keeps_its_index(
         f"    queries = {list(_QUERIES)!r}\n"
         "    print(json.dumps({'method': method, 'examined': builder.examined,\n"
         "        'entries': sorted(index.entries), 'errors': [e.path for e in index.errors],\n"
-        "        'hits': {q: [[h.id, round(h.score, 9), h.snippet] for h in\n"
+        "        'hits': {q: [[h.id, h.snippet] for h in\n"
         "                     index.search(q, limit=50, allowed=None)] for q in queries}}))\n"
         "    builder.close()\n",
         encoding="utf-8")
