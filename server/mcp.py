@@ -18,6 +18,7 @@ When the served commit changes, connected clients are told (``promptctl.mcp.serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
+import anyio.abc
 from fastapi import FastAPI
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.routing import Route
@@ -148,34 +151,60 @@ class Endpoint:
     manager."""
 
     def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.views = Views()
+        self.loopback = is_loopback(state.settings.host)
+        # The MCP SDK is imported and started on the first request to /mcp: its import costs
+        # about half a second, which a server's start then does not pay.
+        self._sdk: _Sdk | None = None
+        self._starting = asyncio.Lock()
+        self._group: anyio.abc.TaskGroup | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The app's lifespan: the MCP sessions, once started, live and end with it."""
+        async with anyio.create_task_group() as group:
+            self._group = group
+            try:
+                yield
+            finally:
+                self._group = None
+                group.cancel_scope.cancel()
+
+    async def _started(self) -> _Sdk:
+        if self._sdk is None:
+            async with self._starting:
+                if self._sdk is None:
+                    if self._group is None:
+                        raise ApiError(503, "not_ready", "the server is starting or stopping; "
+                                       "retry in a few seconds", headers={"Retry-After": "1"})
+                    sdk = await anyio.to_thread.run_sync(self._make_sdk)
+                    await self._group.start(self._serve, sdk)
+                    self._sdk = sdk
+        return self._sdk
+
+    def _make_sdk(self) -> _Sdk:
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
         from mcp.server.transport_security import TransportSecuritySettings
 
         from promptctl.mcp import server as mcp_server
 
-        self.state = state
-        self.views = Views()
-        self.notifier = mcp_server.Notifier()
-        self.server = mcp_server.build(self.catalogue, self.notifier)
-        self.loopback = is_loopback(state.settings.host)
+        notifier = mcp_server.Notifier()
         security = TransportSecuritySettings(
             enable_dns_rebinding_protection=self.loopback,
             allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost",
                            "[::1]"],
             allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*",
                              "http://127.0.0.1", "http://localhost", "http://[::1]"])
-        self.manager = StreamableHTTPSessionManager(app=self.server, security_settings=security)
+        manager = StreamableHTTPSessionManager(app=mcp_server.build(self.catalogue, notifier),
+                                               security_settings=security)
+        return _Sdk(notifier, manager)
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        import anyio
-
-        async with self.manager.run(), anyio.create_task_group() as group:
-            group.start_soon(self.notifier.watch, self._commit, WATCH_SECONDS)
-            try:
-                yield
-            finally:
-                group.cancel_scope.cancel()
+    async def _serve(self, sdk: _Sdk, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        async with sdk.manager.run(), anyio.create_task_group() as group:
+            group.start_soon(sdk.notifier.watch, self._commit, WATCH_SECONDS)
+            task_status.started()
+            await anyio.sleep_forever()
 
     def _commit(self) -> str:
         index = self.state.index
@@ -201,6 +230,7 @@ class Endpoint:
             if self.state.index is None:
                 raise ApiError(503, "not_ready", "the index is still being built; retry in a "
                                "few seconds", headers={"Retry-After": "1"})
+            sdk = await self._started()
         except ApiError as exc:
             await _answer(send, exc)
             return
@@ -215,10 +245,10 @@ class Endpoint:
         scope.setdefault("state", {})["key_name"] = caller.name
         session = _header(scope, b"mcp-session-id")
         if session and scope.get("method") == "DELETE":
-            self.notifier.forget(f"http:{session}")
+            sdk.notifier.forget(f"http:{session}")
         elif session and scope.get("method") == "GET":  # the session's notification stream
-            self.notifier.stream_opened(f"http:{session}")
-        await self.manager.handle_request(scope, receive, send)
+            sdk.notifier.stream_opened(f"http:{session}")
+        await sdk.manager.handle_request(scope, receive, send)
 
     def _channel(self, scope: Scope) -> bool:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -269,6 +299,12 @@ async def _answer(send: Send, exc: ApiError) -> None:
                 for k, v in (exc.headers or {}).items()]
     await send({"type": "http.response.start", "status": exc.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+@dataclass(frozen=True)
+class _Sdk:
+    notifier: Any  # promptctl.mcp.server.Notifier
+    manager: Any  # mcp's StreamableHTTPSessionManager
 
 
 def mount(app: FastAPI, state: ServerState) -> Endpoint:

@@ -102,13 +102,13 @@ class Summary:
 
     @classmethod
     def from_fields(cls, fields: Sequence[Any]) -> Summary:
+        """The summary ``fields`` gave (a worker's answer, a row of the index cache: both
+        written by this code, so the types are not checked again one by one)."""
         (prompt_id, path, blob, digest, form, title, description, version, status, scope,
          channel, tags, owners, aliases, replaced_by, places) = fields
-        return cls(str(prompt_id), str(path), str(blob), str(digest), str(form), str(title),
-                   str(description), str(version), str(status), str(scope), str(channel),
-                   tuple(map(str, tags)), tuple(map(str, owners)), tuple(map(str, aliases)),
-                   None if replaced_by is None else str(replaced_by),
-                   tuple((int(line), int(col)) for line, col in places))
+        return cls(prompt_id, path, blob, digest, form, title, description, version, status,
+                   scope, channel, tuple(tags), tuple(owners), tuple(aliases), replaced_by,
+                   tuple(map(tuple, places)))
 
 
 @dataclass(frozen=True, slots=True)

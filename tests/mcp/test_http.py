@@ -453,3 +453,36 @@ def test_listing_over_the_read_api_is_not_a_use_of_every_prompt(served: Served) 
     prompts, skills, by_listing, by_first_get, by_second_get = run(scenario)
     assert (prompts, skills > 0) == (len(VIEWS["consumer"]), True)
     assert (by_listing, by_first_get, by_second_get) == (0, 2, 1)
+
+
+def test_the_sdk_is_imported_on_the_first_request_to_mcp(
+        make_repo: Any, tmp_path: Any) -> None:
+    """A server's start does not pay for the MCP SDK's import (half a second): the first request
+    to /mcp does, and is answered."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.server.conftest import LIBRARY
+
+    repo = make_repo(LIBRARY)
+    script = tmp_path / "lazy.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from fastapi.testclient import TestClient\n"
+        "from server.app import create_app\n"
+        "from server.settings import Settings\n"
+        "app = create_app(Settings(repo=Path(sys.argv[1]), ref='main', poll_seconds=0))\n"
+        "with TestClient(app, base_url='http://127.0.0.1:8000') as client:\n"
+        "    while client.get('/readyz').status_code != 200:\n"
+        "        pass\n"
+        "    before = 'mcp.server.streamable_http_manager' in sys.modules\n"
+        f"    answer = client.post('/mcp', json={INIT!r}, headers={ACCEPT!r})\n"
+        "    after = 'mcp.server.streamable_http_manager' in sys.modules\n"
+        "    print(before, answer.status_code, after)\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(repo)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "200", "True"]
