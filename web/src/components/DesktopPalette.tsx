@@ -2,7 +2,7 @@
 // pick, fill in the inputs if the prompt has any, Enter renders, and the app pastes the text into
 // the window that was in front (or copies it and says why not). Esc hides it. While the server
 // cannot be reached it lists the favorites and recent prompts saved on this computer.
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, isOnline, OfflineError, onConnectivity, type Api, type PromptDetail } from "../api/client";
 import type { DesktopBridge } from "../desktop";
 import type { Schema } from "../inputs";
@@ -131,19 +131,23 @@ export function DesktopPalette({ bridge, pasteProblem }: Props) {
     });
   };
 
-  const keyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    if (event.key === "Escape") {
+  useEffect(() => {
+    // Esc hides, wherever the focus is in the window (before the search box's own Esc).
+    const keyDown = (event: KeyboardEvent) => {
+      if (event.key !== "Escape") return;
       event.preventDefault();
       event.stopPropagation();
       hide();
-    }
-  };
+    };
+    window.addEventListener("keydown", keyDown, true);
+    return () => window.removeEventListener("keydown", keyDown, true);
+  }, [hide]);
 
   const words = query.trim().toLowerCase();
   const matching = shelf.filter((item) => !words || `${item.title} ${item.id}`.toLowerCase().includes(words));
 
   return (
-    <div className="desktop-palette" ref={root} onKeyDownCapture={keyDown}>
+    <div className="desktop-palette" ref={root}>
       {picked ? (
         <section aria-labelledby="palette-prompt">
           <h1 id="palette-prompt">{picked.title}</h1>
