@@ -6,7 +6,10 @@ the rendered text pasted into the window that was active before.
 - ``keychain``: the key in the OS keychain, through ``keyring``;
 - ``platform``: what differs per operating system (global shortcut, active window, paste) behind
   one small interface; ``x11`` is Linux's, ``macos`` and ``windows`` the others';
-- ``shell``: the windows (pywebview over Qt WebEngine) and the bridge the web app calls.
+- ``shell``: the app's state and what the console's pages may ask of it (the bridge's calls);
+- ``qtwindows``: the windows (Qt WebEngine, PySide6) and the web channel the bridge rides on;
+- ``app``: ``start``, the settings and the command line's options put together.
 
-Nothing here imports typer; ``promptctl desktop`` (``promptctl.cli.desktop``) is a thin adapter.
+Nothing here imports typer; ``promptctl desktop`` (``promptctl.cli.desktop``) and the packaged
+app's launcher (packaging/desktop/launch.py) are thin adapters over ``app.start``.
 """
