@@ -4,7 +4,8 @@ while a Tk window is in front, shows the palette over it; typing a query, pickin
 filling its input and pressing Enter renders it on the server and pastes the text into the Tk
 window, read back from there; usage is counted under the client type ``desktop``; Esc hides.
 
-One app, one server and one X session for the module; the tests run in order.
+One app, one server and one X session for the module (per xdist worker): the first run is the
+module's fixture, the tests look at what it left and use the app it started.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def palette_page(desktop: DesktopApp) -> Page:
     return page_where(desktop.devtools, lambda url: "view=palette" in url)
 
 
-def test_the_first_run_asks_for_the_server_and_keeps_the_key_in_the_keychain(
-        xsession: XSession, desktop: DesktopApp, served: Served) -> None:
+@pytest.fixture(scope="module")
+def connected(xsession: XSession, desktop: DesktopApp, served: Served) -> DesktopApp:
+    """The app's first run: its own page asks for the server and the key, typed in with
+    xdotool."""
     desktop.start()  # no --server, no settings yet
     desktop.wait_log("first run")
     main = xsession.wait_visible(MAIN)
@@ -51,7 +54,11 @@ def test_the_first_run_asks_for_the_server_and_keeps_the_key_in_the_keychain(
     xsession.xdotool("key", "Return")
     desktop.wait_log("ready: ctrl+alt+space brings up the palette")
     setup.close()
+    return desktop
 
+
+def test_the_first_run_asks_for_the_server_and_keeps_the_key_in_the_keychain(
+        xsession: XSession, connected: DesktopApp, served: Served) -> None:
     # The key is in the keychain, read back by keyring from another process; the settings file
     # has the server and no key, nor has any other file of the app.
     assert xsession.keychain(served.url) == served.keys["consumer"]
@@ -63,20 +70,20 @@ def test_the_first_run_asks_for_the_server_and_keeps_the_key_in_the_keychain(
             if path.is_file():
                 assert served.keys["consumer"].encode() not in path.read_bytes(), path
 
-    console = page_where(desktop.devtools, lambda url: url.endswith("/?shell=desktop"))
+    console = page_where(connected.devtools, lambda url: url.endswith("/?shell=desktop"))
     assert console.wait_for("document.querySelector('.who')?.textContent") == (
         "Signed in (consumer) Sign out")
     console.close()
 
 
 def test_the_shortcut_palette_pastes_the_rendered_prompt_into_the_window_in_front(
-        xsession: XSession, desktop: DesktopApp, served: Served, target: Target,
+        xsession: XSession, connected: DesktopApp, served: Served, target: Target,
         screenshots: Path) -> None:
-    palette = palette_page(desktop)
+    palette = palette_page(connected)
     palette.wait_for("document.querySelector('[role=combobox]') !== null")
     xsession.xdotool("windowfocus", "--sync", target.window)
     xsession.xdotool("type", "Dear team: ")
-    target.wait_text("Dear team: ")
+    before = target.wait_text("Dear team: ")
 
     xsession.xdotool("key", "--clearmodifiers", SHORTCUT)
     window = xsession.wait_visible(PALETTE)
@@ -91,7 +98,7 @@ def test_the_shortcut_palette_pastes_the_rendered_prompt_into_the_window_in_fron
     xsession.xdotool("type", "--delay", "10", "Ada")
     xsession.xdotool("key", "Return")
 
-    assert target.wait_text("Hello, Ada.") == "Dear team: Hello, Ada."
+    assert target.wait_text("Hello, Ada.") == before + "Hello, Ada."
     xsession.wait_hidden(PALETTE)
     palette.close()
 
@@ -103,8 +110,9 @@ def test_the_shortcut_palette_pastes_the_rendered_prompt_into_the_window_in_fron
 
 
 def test_esc_hides_the_palette_and_the_next_shortcut_starts_afresh(
-        xsession: XSession, desktop: DesktopApp, target: Target) -> None:
-    palette = palette_page(desktop)
+        xsession: XSession, connected: DesktopApp, target: Target) -> None:
+    palette = palette_page(connected)
+    before = target.text()
     xsession.xdotool("windowfocus", "--sync", target.window)
     xsession.xdotool("key", "--clearmodifiers", SHORTCUT)
     xsession.wait_focus(xsession.wait_visible(PALETTE))
@@ -112,7 +120,7 @@ def test_esc_hides_the_palette_and_the_next_shortcut_starts_afresh(
     palette.wait_for("document.querySelector('[role=combobox]').value === 'run'")
     xsession.xdotool("key", "Escape")
     xsession.wait_hidden(PALETTE)
-    assert target.text() == "Dear team: Hello, Ada."  # nothing pasted
+    assert target.text() == before  # nothing pasted
 
     xsession.xdotool("key", "--clearmodifiers", SHORTCUT)
     xsession.wait_focus(xsession.wait_visible(PALETTE))
