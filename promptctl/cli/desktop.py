@@ -23,9 +23,10 @@ def desktop(
                                            "remembered for the next start.  [default: "
                                            "ctrl+alt+space]", show_default=False)] = None,
 ) -> None:
-    """Open the prompt library in a desktop window; a global shortcut brings up a palette over
-    any application: type, pick, fill in the inputs, Enter pastes the rendered text into the
-    window that was in front.
+    """Open the prompt library in a desktop window, with a global shortcut to its palette.
+
+    The shortcut brings up the palette over any application: type, pick, fill in the inputs,
+    and Enter pastes the rendered text into the window that was in front.
 
     The API key is kept in the system keychain; the app asks for it (and for the server's
     address on the first run) in its window. Needs the `desktop` extra:
