@@ -173,6 +173,7 @@ class DesktopApp:
             except keychain.KeychainUnavailable as exc:
                 problem = session.keychain_problem = str(exc)
                 session.remember = False
+                self._log(f"the key is kept for this run only: {exc}")
         if self._qt is not None:  # both windows learn of a sign-in or sign-out in either
             self._qt.tell(json.dumps(self.state()))
         return {"ok": problem is None, "message": problem or ""}
