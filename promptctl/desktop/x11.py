@@ -42,9 +42,12 @@ class X11Shortcut:
         mods, key = parse_keys(keys)
         self._display = display.Display(display_name)
         self._root = self._display.screen().root
-        keysym = XK.string_to_keysym(KEY_NAMES.get(key, key))
-        if keysym == X.NoSymbol and len(key) == 1:
-            keysym = XK.string_to_keysym(key.lower())
+        name = KEY_NAMES.get(key, key)
+        keysym = X.NoSymbol
+        for spelling in (name, name.upper(), name.capitalize()):  # p, F12, Home
+            keysym = XK.string_to_keysym(spelling)
+            if keysym != X.NoSymbol:
+                break
         keycode = self._display.keysym_to_keycode(keysym) if keysym != X.NoSymbol else 0
         if not keycode:
             self._display.close()
