@@ -80,13 +80,31 @@ class QtWindows:
         self.gui.later(lambda: self.channel.stateChanged.emit(state_json))
 
     def present_palette(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
         view = self.palette.view
         screen = self.application.primaryScreen().availableGeometry()
         view.move(screen.center().x() - view.width() // 2, screen.top() + screen.height() // 5)
         view.show()
         view.raise_()
         view.activateWindow()
-        view.setFocus()
+
+        def focus() -> None:
+            # Once the window is active (X's FocusIn has been handled), the page gets the
+            # keyboard: without this the web view sometimes keeps it from the last time.
+            view.activateWindow()
+            view.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+            proxy = view.focusProxy()
+            if proxy is not None:
+                proxy.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
+        focus()
+        QTimer.singleShot(30, focus)
+
+    def hide_palette(self) -> None:
+        view = self.palette.view
+        view.clearFocus()
+        view.hide()
 
 
 class _Window:

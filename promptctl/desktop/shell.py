@@ -200,7 +200,7 @@ class DesktopApp:
     def hide_palette(self) -> None:
         assert self._qt is not None
         qt = self._qt
-        qt.gui.wait(qt.palette.view.hide)
+        qt.gui.wait(qt.hide_palette)
         self._session.palette_visible = False
 
     def connect(self, server: str, key: str, remember: bool) -> dict[str, Any]:
