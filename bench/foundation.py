@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import yaml
 
@@ -235,6 +235,111 @@ def served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+@dataclass
+class Load:
+    """What ``http_load`` measured: per-request latencies (ms, in sending order per client), the
+    wall time, the requests whose status was not the expected one, and the client's own CPU."""
+
+    latencies_ms: list[float]
+    seconds: float
+    errors: int
+    client_cpu_s: float
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def p95_ms(self) -> float:
+        return _p95(self.latencies_ms) if self.latencies_ms else 0.0
+
+    @property
+    def client_cpu_us(self) -> float:
+        """The load client's CPU per request: what it takes from a machine it shares."""
+        return self.client_cpu_s / self.requests * 1e6 if self.requests else 0.0
+
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+
+
+def http_load(port: int, targets: list[str], *, clients: int = 1,
+              headers: Mapping[str, str] | None = None, expect: int = 200,
+              host: str = "127.0.0.1", timeout: float = 60.0) -> Load:
+    """GET each of ``targets`` (paths with their query, already encoded) once, over ``clients``
+    keep-alive HTTP/1.1 connections that each send their next request when the answer to the
+    last one is complete.
+
+    The client costs little CPU (one thread, a selector, requests encoded before the clock
+    starts, answers framed by Content-Length and not parsed further), so that on a machine it
+    shares with the server it measures the server rather than itself; ``Load.client_cpu_us``
+    says what it took. An answer without Content-Length, or a connection the server closes, is
+    a RuntimeError: the read API answers every GET with a length.
+    """
+    import selectors
+
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    requests = [f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode("latin-1")
+                for target in reversed(targets)]  # popped from the end: sent in the given order
+    selector = selectors.DefaultSelector()
+    latencies: list[float] = []
+    errors = 0
+    # Per connection: [buffer, start of the request in flight, end of its header, body length]
+    states: dict[socket.socket, list[Any]] = {}
+
+    def send_next(sock: socket.socket) -> bool:
+        if not requests:
+            return False
+        states[sock] = [b"", time.perf_counter(), -1, 0]
+        sock.sendall(requests.pop())
+        return True
+
+    connections = [socket.create_connection((host, port), timeout=timeout)
+                   for _ in range(max(1, min(clients, len(targets))))]
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    try:
+        for sock in connections:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setblocking(False)
+            if send_next(sock):
+                selector.register(sock, selectors.EVENT_READ)
+        while selector.get_map():
+            ready = selector.select(timeout)
+            if not ready:
+                raise RuntimeError(f"no answer from 127.0.0.1:{port} in {timeout:g} s")
+            for key, _events in ready:
+                sock = cast(socket.socket, key.fileobj)
+                chunk = sock.recv(262_144)
+                if not chunk:
+                    raise RuntimeError(f"the server on port {port} closed a connection")
+                state = states[sock]
+                state[0] += chunk
+                if state[2] < 0:
+                    end = state[0].find(b"\r\n\r\n")
+                    if end < 0:
+                        continue
+                    length = _CONTENT_LENGTH.search(state[0], 0, end + 2)
+                    if length is None:
+                        raise RuntimeError(f"an answer without Content-Length: {state[0][:200]!r}")
+                    state[2], state[3] = end + 4, int(length.group(1))
+                if len(state[0]) < state[2] + state[3]:
+                    continue
+                latencies.append((time.perf_counter() - state[1]) * 1000)
+                if int(state[0][9:12]) != expect:
+                    errors += 1
+                if not send_next(sock):
+                    selector.unregister(sock)
+        seconds = time.perf_counter() - wall_start
+        return Load(latencies, seconds, errors, time.process_time() - cpu_start)
+    finally:
+        selector.close()
+        for sock in connections:
+            sock.close()
 
 
 def _fmt(value: float, unit: str) -> str:
