@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import error_body
+from server.metrics import CounterChild, HistogramChild
 from server.telemetry import ACCESS_LOGGER, ServerMetrics
 
 log = logging.getLogger(ACCESS_LOGGER)
@@ -38,6 +39,9 @@ class RequestMiddleware:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # The series of each route, method and status, looked up once (labels() checks names).
+        self._latency: dict[tuple[str, str], HistogramChild] = {}
+        self._responses: dict[tuple[str, str, int], CounterChild] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,8 +109,18 @@ class RequestMiddleware:
         route = scope.get("route")
         template = getattr(route, "path_format", None) or "unmatched"
         method = scope.get("method", "")
-        self.metrics.latency.labels(route=template, method=method).observe(seconds)
-        self.metrics.responses.labels(route=template, method=method, status=str(status)).inc()
+        latency = self._latency.get((template, method))
+        if latency is None:
+            latency = self._latency[template, method] = self.metrics.latency.labels(
+                route=template, method=method)
+        latency.observe(seconds)
+        responses = self._responses.get((template, method, status))
+        if responses is None:
+            responses = self._responses[template, method, status] = (
+                self.metrics.responses.labels(route=template, method=method, status=str(status)))
+        responses.inc()
+        if not log.isEnabledFor(logging.INFO):  # nothing to build when the line is not written
+            return
         log.info("%s %s %d", method, template, status, extra={"fields": {
             "request_id": request_id,
             "method": method,

@@ -1,11 +1,15 @@
-"""What several routers share: documented error answers, filters, the not-found answer."""
+"""What several routers share: documented error answers, filters, the not-found answer, and
+``fast_json``, the answer of a route whose dict already has its response model's shape."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
-from fastapi import Query
+import pydantic_core
+from fastapi import Depends, Query, Response
+from pydantic import BaseModel
 
 from promptctl.model import Prompt
 from server.errors import ApiError
@@ -96,3 +100,44 @@ class Filters:
 
     def select(self, prompts: Iterable[Prompt | Summary]) -> frozenset[str]:
         return frozenset(p.id for p in prompts if self.match(p))
+
+
+async def filters(tag: TagQuery = None, collection: CollectionQuery = None,
+                  status: StatusQuery = None, owner: OwnerQuery = None,
+                  channel: ChannelQuery = None) -> Filters:
+    """``Filters`` as a dependency: a coroutine, so FastAPI calls it on the event loop (a class
+    dependency is called in its thread pool, a hop that costs more than the filters)."""
+    return Filters(tag, collection, status, owner, channel)
+
+
+FiltersDep = Annotated[Filters, Depends(filters)]
+
+
+class AnswerDrift(AssertionError):
+    """A ``fast_json`` answer that is not what its response model would have answered."""
+
+
+# On in the server's tests: every ``fast_json`` answer is then compared with what FastAPI would
+# have answered after validating it through its model, and a difference is an error.
+CHECK_ANSWERS = False
+
+
+def fast_json(model: type[BaseModel], content: Mapping[str, Any], *, exclude_unset: bool = False,
+              status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """``content``, which already has the shape of ``model``, as a JSON answer.
+
+    A route that returns a dict has it validated by its ``response_model`` and serialized again
+    (about 40 us for 20 search hits); a route whose dict is built from validated prompts
+    returns this instead and keeps ``response_model`` for the OpenAPI document. The JSON is
+    written by pydantic-core, as FastAPI writes it (UTF-8, not ASCII-escaped, compact).
+    ``exclude_unset``: the route's ``response_model_exclude_unset``, for the check.
+    """
+    body = pydantic_core.to_json(content)
+    if CHECK_ANSWERS:
+        expected = model.model_validate(content).model_dump(mode="json",
+                                                            exclude_unset=exclude_unset)
+        if json.loads(body) != expected:
+            raise AnswerDrift(f"the answer is not a {model.__name__} as its model gives it: "
+                              f"{json.loads(body)!r} != {expected!r}")
+    return Response(body, status_code=status_code, headers=dict(headers or {}),
+                    media_type="application/json")

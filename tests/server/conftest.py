@@ -18,10 +18,17 @@ import uvicorn
 
 from server.app import create_app
 from server.auth import add_key
+from server.routes import common
 from server.settings import Settings
 from tests.conftest import GOOD_PROMPT, RepoFactory, git
 
 WAIT_SECONDS = 20.0
+
+
+@pytest.fixture(autouse=True)
+def check_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``fast_json`` answer of these tests is compared with its response model's."""
+    monkeypatch.setattr(common, "CHECK_ANSWERS", True)
 
 
 def prompt(*, title: str = "Greeting", version: str = "1.0.0", status: str = "active",
