@@ -4,29 +4,29 @@ filter for contributors, its usage page for admins) without probing."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from server.deps import CallerDep, IndexDep
 from server.models import CollectionList, Me, TagList
-from server.routes.common import ERRORS
+from server.routes.common import ERRORS, fast_json
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=ERRORS)
 
 
 @router.get("/tags", response_model=TagList, summary="Tags with prompt counts")
-async def tags(caller: CallerDep, index: IndexDep) -> dict[str, Any]:
-    return {"tags": [{"name": n, "count": c} for n, c in index.view(caller.role).tags]}
+async def tags(caller: CallerDep, index: IndexDep) -> Response:
+    return fast_json(TagList, {"tags": [{"name": n, "count": c}
+                                        for n, c in index.view(caller.role).tags]})
 
 
 @router.get("/collections", response_model=CollectionList,
             summary="Collections with prompt counts")
-async def collections(caller: CallerDep, index: IndexDep) -> dict[str, Any]:
+async def collections(caller: CallerDep, index: IndexDep) -> Response:
     view = index.view(caller.role)
-    return {"collections": [{"name": n, "count": c} for n, c in view.collections]}
+    return fast_json(CollectionList, {"collections": [{"name": n, "count": c}
+                                                      for n, c in view.collections]})
 
 
 @router.get("/me", response_model=Me, summary="The caller: its key's name, role and team")
-async def me(caller: CallerDep) -> dict[str, Any]:
-    return {"name": caller.name, "role": caller.role, "team": caller.team}
+async def me(caller: CallerDep) -> Response:
+    return fast_json(Me, {"name": caller.name, "role": caller.role, "team": caller.team})

@@ -10,9 +10,8 @@ from __future__ import annotations
 import bisect
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from promptctl import cursor as cursor_module
 from promptctl import inputs as inputs_module
@@ -30,7 +29,7 @@ from server.models import (
     RenderResponse,
     VersionList,
 )
-from server.routes.common import BODY_ERRORS, ERRORS, Filters
+from server.routes.common import BODY_ERRORS, ERRORS, FiltersDep, fast_json
 from server.state import ServerState
 from server.versions import Version
 
@@ -54,14 +53,14 @@ def decode_cursor(cursor: str) -> str:
 async def list_prompts(
     caller: CallerDep,
     index: IndexDep,
-    filters: Annotated[Filters, Depends()],
+    filters: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     detail: Annotated[bool, Query(description=(
         "Also give each prompt's inputs and message templates, for a client that shows a "
         "catalogue (an MCP server listing prompts) without reading every prompt. A listing is "
         "not a use: unlike reading a prompt, it records no usage event."))] = False,
-) -> dict[str, Any]:
+) -> Response:
     ids = index.view(caller.role).ids
     start = bisect.bisect_right(ids, decode_cursor(cursor)) if cursor else 0
     items: list[dict[str, Any]] = []
@@ -73,7 +72,8 @@ async def list_prompts(
         position += 1
     more = any(not filters.active or filters.match(index.entries[i].summary)
                for i in ids[position:]) if len(items) == limit else False
-    return {"items": items, "next_cursor": cursor_module.encode(items[-1]["id"]) if more else None}
+    return fast_json(PromptList, {"items": items, "next_cursor": cursor_module.encode(
+        items[-1]["id"]) if more else None}, exclude_unset=True)
 
 
 def _listed(prompt: Prompt) -> dict[str, Any]:
@@ -175,11 +175,11 @@ async def get_prompt(
         return Response(status_code=304, headers=headers)
     # The detail comes from a validated prompt: answered as it is (response_model documents it).
     renderer = found.renderer
-    return JSONResponse({**prompt.detail(), "commit": found.commit, "source": prompt.text,
-                         "digest": prompt.digest, "partials": renderer.partials_for(prompt),
-                         "limits": {"max_output_bytes": renderer.max_output_bytes,
-                                    "timeout_seconds": renderer.timeout_seconds}},
-                        headers=headers)
+    return fast_json(PromptDetail, {
+        **prompt.detail(), "commit": found.commit, "source": prompt.text, "digest": prompt.digest,
+        "partials": renderer.partials_for(prompt),
+        "limits": {"max_output_bytes": renderer.max_output_bytes,
+                   "timeout_seconds": renderer.timeout_seconds}}, headers=headers)
 
 
 def _matches(header: str, etag: str) -> bool:

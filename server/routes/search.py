@@ -1,14 +1,14 @@
-"""``/api/v1/search``: ranked full-text hits (SQLite FTS5) over the prompts a caller may see."""
+"""``/api/v1/search``: ranked hits (tantivy, ``server.search``) over what a caller may see."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Response
 
 from server.deps import CallerDep, IndexDep
 from server.models import SearchResponse
-from server.routes.common import ERRORS, Filters, refuse_empty
+from server.routes.common import ERRORS, FiltersDep, fast_json, refuse_empty
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 
@@ -17,12 +17,12 @@ router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 async def search(
     caller: CallerDep,
     index: IndexDep,
-    filters: Annotated[Filters, Depends()],
+    filters: FiltersDep,
     q: Annotated[str, Query(max_length=500, description=(
         "Words to find in titles, tags, descriptions, ids and templates; the last word is a "
         "prefix unless the query ends with a space. Never a syntax error."))],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
+) -> Response:
     # Only q= itself: spaces are a query as typed (search-as-you-type), which finds nothing.
     refuse_empty("give the words to find (GET /api/v1/prompts lists prompts without a "
                  "query)", blank=False, q=q)
@@ -33,6 +33,6 @@ async def search(
     elif caller.role == "consumer":
         allowed = view.allowed
     hits = index.search(q, limit=limit, allowed=allowed)
-    return {"query": q, "hits": [
+    return fast_json(SearchResponse, {"query": q, "hits": [
         {**index.entries[h.id].summary.summary(), "score": round(h.score, 4),
-         "snippet": h.snippet} for h in hits]}
+         "snippet": h.snippet} for h in hits]})
