@@ -173,7 +173,9 @@ def test_the_action_lock_holds_every_dependency_with_hashes() -> None:
     """action/requirements.txt pins a version within each [project.dependencies] range, and
     hatchling (the action builds promptctl without isolation), each with its hashes."""
     lock = (ROOT / "action" / "requirements.txt").read_text(encoding="utf-8")
-    pins = dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+) \\$", lock, flags=re.MULTILINE))
+    # A pin may carry an environment marker: "uvloop==0.23.0 ; sys_platform != ... \"
+    pins = dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+)(?: ;[^\n]*)? \\$", lock,
+                           flags=re.MULTILINE))
     assert pins
     blocks = re.split(r"^(?=[A-Za-z0-9._-]+==)", lock, flags=re.MULTILINE)[1:]
     assert all("--hash=sha256:" in block for block in blocks)
