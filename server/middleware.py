@@ -34,6 +34,9 @@ class BodyTooLarge(StarletteHTTPException):
                               "bounded)")
 
 
+_OWS = (b" ", b"\t")
+
+
 class RequestMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: ServerMetrics, max_body_bytes: int) -> None:
         self.app = app
@@ -48,7 +51,12 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = dict(scope.get("headers") or [])
+        raw = scope.get("headers") or []
+        if any(value[-1:] in _OWS for _name, value in raw):
+            # A field value does not include the whitespace around it (RFC 9110, 5.5): h11
+            # strips it, httptools leaves the trailing part, so it is stripped here for both.
+            raw = scope["headers"] = [(name, value.strip(b" \t")) for name, value in raw]
+        headers = dict(raw)
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
         state: dict[str, Any] = scope.setdefault("state", {})

@@ -176,3 +176,20 @@ def test_a_failing_usage_store_never_fails_a_request(start_server: ServerFactory
                                                           "written")
     assert str(tmp_path) not in ready.text  # the full text is for admins and the log
     assert "promptctl_usage_store_healthy 0" in client.get("/metrics").text
+
+
+def test_header_values_lose_the_whitespace_around_them(running: Running) -> None:
+    """RFC 9110: a field value does not include the whitespace around it. httptools (the C
+    parser uvicorn uses) keeps the trailing part; the server strips it as h11 did."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(running.url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID:  trace-7 \t \r\n"
+                     b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    assert "\r\nx-request-id: trace-7\r\n" in head + "\r\n"
