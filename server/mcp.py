@@ -89,6 +89,13 @@ class IndexCatalogue:
         return [{**entries[i].prompt.detail(), "commit": entries[i].commit} for i in chosen], \
             after
 
+    def listing(self, cursor: str | None,
+                limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        chosen, after = page_of(self.ids_, cursor, limit)
+        entries = self.index.entries
+        return [{**entries[i].summary.summary(), "inputs": entries[i].summary.inputs,
+                 "commit": entries[i].commit} for i in chosen], after
+
     def ids(self, prefix: str, limit: int) -> list[str]:
         return prefixed(self.ids_, prefix, limit)
 

@@ -16,6 +16,7 @@ where they cannot matter), and a change of partials re-checks only the prompts t
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -57,6 +58,7 @@ class Summary:
     aliases: tuple[str, ...]
     replaced_by: str | None
     places: tuple[tuple[int, int], ...]  # each alias's (line, col), then replaced_by's
+    inputs_json: str  # the inputs as JSON text (a listing of MCP arguments reads them)
 
     @classmethod
     def of(cls, prompt: Prompt, blob: str) -> Summary:
@@ -65,7 +67,14 @@ class Summary:
         return cls(prompt.id, prompt.path, blob, prompt.digest, prompt.form, prompt.title,
                    prompt.description, prompt.version, prompt.status, prompt.scope,
                    prompt.channel, tuple(prompt.tags), tuple(prompt.owners),
-                   tuple(prompt.aliases), prompt.replaced_by, tuple(places))
+                   tuple(prompt.aliases), prompt.replaced_by, tuple(places),
+                   json.dumps(prompt.inputs, ensure_ascii=False, separators=(",", ":"),
+                              default=str))
+
+    @property
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = json.loads(self.inputs_json)
+        return found
 
     @property
     def collection(self) -> str:
@@ -98,17 +107,17 @@ class Summary:
         return [self.id, self.path, self.blob, self.digest, self.form, self.title,
                 self.description, self.version, self.status, self.scope, self.channel,
                 list(self.tags), list(self.owners), list(self.aliases), self.replaced_by,
-                [list(p) for p in self.places]]
+                [list(p) for p in self.places], self.inputs_json]
 
     @classmethod
     def from_fields(cls, fields: Sequence[Any]) -> Summary:
         """The summary ``fields`` gave (a worker's answer, a row of the index cache: both
         written by this code, so the types are not checked again one by one)."""
         (prompt_id, path, blob, digest, form, title, description, version, status, scope,
-         channel, tags, owners, aliases, replaced_by, places) = fields
+         channel, tags, owners, aliases, replaced_by, places, inputs_json) = fields
         return cls(prompt_id, path, blob, digest, form, title, description, version, status,
                    scope, channel, tuple(tags), tuple(owners), tuple(aliases), replaced_by,
-                   tuple(map(tuple, places)))
+                   tuple(map(tuple, places)), inputs_json)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,12 @@ class Catalogue(Protocol):
         ``BadCursor`` for a cursor this catalogue did not give."""
         ...
 
+    def listing(self, cursor: str | None,
+                limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """As ``page``, where only each prompt's summary and ``inputs`` are needed
+        (``prompts/list``): a catalogue that holds summaries answers without loading prompts."""
+        ...
+
     def ids(self, prefix: str, limit: int) -> list[str]:
         """Visible ids (and nothing else) starting with ``prefix``, in order."""
         ...
@@ -153,6 +159,10 @@ class LibraryCatalogue:
     def page(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         chosen, after = page_of(self._ids, cursor, limit)
         return [self._detail(self.library.prompts[i]) for i in chosen], after
+
+    def listing(self, cursor: str | None,
+                limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        return self.page(cursor, limit)
 
     def ids(self, prefix: str, limit: int) -> list[str]:
         return prefixed(self._ids, prefix, limit)
@@ -285,6 +295,10 @@ class ApiCatalogue:
             self._revision = str(commit)
             self._details = {}
         return self._revision
+
+    def listing(self, cursor: str | None,
+                limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        return self.page(cursor, limit)
 
     def page(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the list API with each prompt's inputs (MCP arguments) and templates

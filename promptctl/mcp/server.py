@@ -172,7 +172,7 @@ def build(pick: Pick, notifier: Notifier) -> Server[Any]:
     async def list_prompts(ctx: Context, params: types.PaginatedRequestParams | None
                            ) -> types.ListPromptsResult:
         catalogue = pick(ctx)
-        details, after = await _quick(catalogue, catalogue.page,
+        details, after = await _quick(catalogue, catalogue.listing,
                                       params.cursor if params else None, prompts.PAGE)
         return types.ListPromptsResult(prompts=[prompts.listed(d) for d in details],
                                        next_cursor=after)
