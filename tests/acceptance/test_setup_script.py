@@ -57,7 +57,8 @@ def pip_calls(project: Path) -> list[str]:
 def test_the_install_runs_once_until_what_it_depends_on_changes(project: Path) -> None:
     first = setup(project)
     assert first.returncode == 0, first.stderr
-    assert "Installing Prompt Engine and its dependencies (.[test,desktop]) into .venv" in first.stderr
+    assert ("Installing Prompt Engine and its dependencies (.[test,desktop]) into .venv"
+            in first.stderr)
     assert len(pip_calls(project)) == 1
     again = setup(project)
     assert again.returncode == 0, again.stderr
