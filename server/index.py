@@ -30,10 +30,11 @@ from typing import Any
 
 from promptctl import config as config_module
 from promptctl.config import Config
-from promptctl.errors import ConfigError
+from promptctl.errors import ConfigError, RepositoryError
 from promptctl.gitreader import GitRepository, TreeCache, TreeFile
 from promptctl.layout import classify
 from promptctl.library import Library, duplicate_id, misplaced
+from promptctl.loader import decode
 from promptctl.model import Prompt, prompt_id_for
 from promptctl.problems import Problem
 from promptctl.render import Renderer
@@ -44,6 +45,7 @@ from server import workers as workers_module
 from server.auth import Role, may_see
 from server.cache import Lru
 from server.records import (
+    SNIPPET_CHARS,
     FileRecord,
     PromptCache,
     PromptUnavailable,
@@ -193,7 +195,7 @@ class IndexBuilder:
         self._lock = threading.Lock()
         self._search: PromptSearch | None = None
         self._searched: dict[str, str] | None = None  # id -> digest the search index holds
-        self.prompts = PromptCache(self.git)
+        self.prompts = PromptCache(self.git, texts=self._kept_text)
         self._pool: Workers | None = None  # a first build's workers, begun by ``head_start``
         self._head: tuple[str, list[TreeFile]] | None = None  # (commit, files) it walked
         self._cancel = threading.Event()
@@ -425,6 +427,9 @@ class IndexBuilder:
 
     # --- the index kept between runs, and search ------------------------------------------------
 
+    def _kept_text(self, blob: str) -> str | None:
+        return self.store.text(blob) if self.store is not None else None
+
     def _restore(self) -> None:
         """Start from the records an earlier run of this server kept, once."""
         store = self.store
@@ -464,10 +469,24 @@ class IndexBuilder:
         return searcher
 
     def persist(self, commit: str) -> None:
-        """Keep the records of the build of ``commit`` for the next start (off the request
-        path); the search index keeps itself."""
-        if self.store is not None:
-            self.store.save(self._records, commit)
+        """Keep the records of the build of ``commit`` for the next start, and the texts of its
+        prompts for search snippets (off the request path); the search index keeps itself."""
+        store = self.store
+        if store is None:
+            return
+        store.save(self._records, commit)
+        git = self.git()
+
+        def read(blob: str) -> str | None:
+            try:
+                text = decode("", git.blob(blob))[0]
+            except RepositoryError:
+                return None
+            return None if text is None else text[:SNIPPET_CHARS]
+
+        store.keep_texts((r.summary.blob for r in self._records.values() if r.summary),
+                         read, self._cancel)
+        store.compact()
 
     def cancel(self) -> None:
         """Stop a first build that is waiting for its workers (the server is stopping): the

@@ -34,6 +34,10 @@ from server.cache import Lru
 from server.search import SearchDoc
 
 # What lets a template reach a partial: `{% include %}`, `import`, `from` and `extends` tags.
+# Snippets are cut from the first this many characters of a prompt's file (front matter included):
+# a match further in gives the description as its snippet. Bounded, a text costs the same to read
+# and scan whatever the prompt's length.
+SNIPPET_CHARS = 12_000
 _USES_PARTIALS = re.compile(r"\{%[-+]?\s*(?:include|import|from|extends)\b")
 
 
@@ -192,8 +196,10 @@ class PromptCache:
     ``size`` are kept (they stay served while the repository cannot be read). Safe to share
     between threads."""
 
-    def __init__(self, open_repository: Callable[[], GitRepository], size: int = 256) -> None:
+    def __init__(self, open_repository: Callable[[], GitRepository], size: int = 256, *,
+                 texts: Callable[[str], str | None] | None = None) -> None:
         self._open = open_repository
+        self._texts = texts  # a blob's text kept elsewhere (the index cache), if any
         self._repo: GitRepository | None = None
         self._prompts: Lru[Prompt] = Lru(size)
         self._lock = threading.Lock()  # one reader of the repository at a time
@@ -221,12 +227,17 @@ class PromptCache:
         return found
 
     def text(self, summary: Summary) -> str | None:
-        """The file's text (for search snippets), without loading the prompt."""
+        """The start of the file's text (``SNIPPET_CHARS``), for search snippets, without
+        loading the prompt."""
         found = self._prompts.get((summary.path, summary.blob))
         if found is not None:
-            return found.text
+            return found.text[:SNIPPET_CHARS]
+        kept = self._texts(summary.blob) if self._texts is not None else None
+        if kept is not None:
+            return kept
         file = self.file(summary.path, summary.blob)
-        return decode(file.path, file.data)[0]
+        text = decode(file.path, file.data)[0]
+        return None if text is None else text[:SNIPPET_CHARS]
 
     def forget_repository(self) -> None:
         """Open the repository again on next use (a reload sees objects written since)."""

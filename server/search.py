@@ -56,6 +56,10 @@ _MEMO_SIZE = 4096
 _LONGEST_TERM = 100  # bytes; longer words (base64, minified code) are not indexed
 _SNIPPET_WORDS = 12
 _SNIPPET_BEFORE = 3  # words of context before the first match
+# How far the top k is fetched to order a tie that straddles the page's end by id. Beyond it a
+# tie keeps the index's order: a library of near-identical prompts ties thousands of them on a
+# common word, and reading them all cost up to 10,000 documents for one page.
+_TIE_FETCH = 512
 # Characters searched for a word in none of its usual cases (JavaScript), and for one written
 # with diacritics (Straße for strasse), the slow ways; beyond them a snippet shows the other
 # words, or the description.
@@ -206,7 +210,8 @@ class Searcher:
     def _top(self, query: tantivy.Query, room: int, allowed: AbstractSet[str] | None,
              seen: set[str]) -> list[tuple[float, str, tantivy.Document]]:
         """Up to ``room`` best matches of ``query`` by score then id, among ``allowed`` and not
-        in ``seen``. The top k comes back by score alone, so it is fetched wider (doubling)
+        in ``seen``. The top k comes back by score alone, so it is fetched wider (doubling, up
+        to ``_TIE_FETCH`` once the page is full)
         until it holds ``room`` wanted hits and no tie with what was left out."""
         share = 1.0 if allowed is None else max(len(allowed) / len(self), 0.25)
         fetch = int((room + len(seen)) / share) + 1
@@ -224,6 +229,8 @@ class Searcher:
                     rows.append((float(score), prompt_id, doc))
             if len(hits) < fetch or (len(rows) >= room and hits[-1][0] < rows[room - 1][0]):
                 break  # everything left out scores below the last hit kept
+            if fetch >= _TIE_FETCH and len(rows) >= room:
+                break  # a tie wider than this keeps the index's order past the page
             fetch *= 2
         rows.sort(key=lambda row: (-row[0], row[1]))
         return rows[:room]

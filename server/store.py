@@ -30,8 +30,10 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -71,10 +73,21 @@ class IndexStore:
         self.root = root
         self._lock = lock
         self.db = sqlite3.connect(root / "index.sqlite3", check_same_thread=False)
+        # Pages freed by a save go back to the file (set before the first table exists).
+        self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS records (path TEXT, blob TEXT, record TEXT, "
                         "PRIMARY KEY (path, blob)) WITHOUT ROWID")
+        # Each prompt file's text, compressed, for search snippets: a blob read from a packed
+        # repository costs 50-150 us (delta chains), a row here about 15 us.
+        # A rowid table: rows of a few kilobytes leave WITHOUT ROWID pages half empty.
+        self.db.execute("CREATE TABLE IF NOT EXISTS texts (blob TEXT PRIMARY KEY, text BLOB)")
+        self._texts = {blob for (blob,) in self.db.execute("SELECT blob FROM texts")}
+        # Snippets are read on request threads while the reloader writes: a connection of
+        # their own (WAL lets it read while the other writes).
+        self._reader = sqlite3.connect(root / "index.sqlite3", check_same_thread=False)
+        self._reading = threading.Lock()
         self._saved: dict[tuple[str, str], FileRecord] = {}
         self.saved_commit: str | None = None  # the commit whose records were last written
         self.last_error: str | None = None
@@ -142,7 +155,57 @@ class IndexStore:
         self.saved_commit = commit
         self.last_error = None
 
+    def text(self, blob: str) -> str | None:
+        """The kept text of the prompt file ``blob``, or None."""
+        if blob not in self._texts:
+            return None
+        try:
+            with self._reading:
+                row = self._reader.execute("SELECT text FROM texts WHERE blob = ?",
+                                           (blob,)).fetchone()
+            return None if row is None else zlib.decompress(row[0]).decode("utf-8")
+        except (sqlite3.Error, zlib.error, UnicodeDecodeError):
+            return None
+
+    def keep_texts(self, blobs: Iterable[str], read: Callable[[str], str | None],
+                   stop: threading.Event | None = None) -> int:
+        """Keep the texts of ``blobs`` not kept yet (``read`` gives one), in small
+        transactions; drop those of other blobs. Returns how many were added."""
+        wanted = set(blobs)
+        gone = [(blob,) for blob in self._texts - wanted]
+        if gone:
+            with self.db:
+                self.db.executemany("DELETE FROM texts WHERE blob = ?", gone)
+            self._texts -= {blob for (blob,) in gone}
+        added = 0
+        batch: list[tuple[str, bytes]] = []
+        for blob in wanted - self._texts:
+            if stop is not None and stop.is_set():
+                break
+            text = read(blob)
+            if text is not None:
+                batch.append((blob, zlib.compress(text.encode("utf-8"))))
+            if len(batch) >= 500:
+                added += self._add_texts(batch)
+                batch = []
+        return added + self._add_texts(batch)
+
+    def compact(self) -> None:
+        """Give the pages that saves freed back to the system, and fold the write-ahead log
+        into the file."""
+        self.db.execute("PRAGMA incremental_vacuum")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _add_texts(self, batch: list[tuple[str, bytes]]) -> int:
+        if batch:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?)", batch)
+            self._texts.update(blob for blob, _text in batch)
+        return len(batch)
+
     def close(self) -> None:
+        with self._reading:
+            self._reader.close()
         self.db.close()
         self._lock.close()  # releases the flock
 

@@ -16,6 +16,7 @@ import pytest
 from promptctl.library import Library
 from promptctl.sources import MAX_FILE_BYTES, GitTreeSource
 from server.index import Index, IndexBuilder
+from server.records import SNIPPET_CHARS
 from server.store import IndexStore, remove_stale
 from server.workers import Cancelled, Workers
 from tests.conftest import ROOT, RepoFactory, git
@@ -402,3 +403,36 @@ def test_index_caches_unused_for_a_month_are_removed_unless_held(tmp_path: Path)
     store.close()
     # Opening it rewrote its version file: it counts as used today.
     assert remove_stale(parent, mine) == []
+
+
+def test_the_index_cache_keeps_the_prompts_texts_for_snippets(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    """Snippets are cut from the prompts' texts: kept compressed in the index cache (a row
+    costs less than a blob of a packed repository), the same snippets as from Git."""
+    repo = make_repo(_mixed_library())
+    builder = _kept_builder(repo, tmp_path / "cache")
+    index = builder.build()
+    from_git = {q: _hits(index, q) for q in _QUERIES}
+    builder.persist(index.commit)
+    store = builder.store
+    assert store is not None
+    for entry in index.entries.values():
+        assert store.text(entry.summary.blob) == entry.prompt.text[:SNIPPET_CHARS]
+    builder.close()
+    again = _kept_builder(repo, tmp_path / "cache")
+    kept = again.build()
+    # Every text comes from the index cache: the repository is not even readable.
+    repo.rename(repo.with_name("elsewhere"))
+    again.prompts.forget_repository()
+    try:
+        assert {q: _hits(kept, q) for q in _QUERIES} == from_git
+    finally:
+        repo.with_name("elsewhere").rename(repo)
+    # A commit that removes a prompt drops its text at the next persist.
+    gone = kept.entries["bulk/item-5"].summary.blob
+    (repo / "prompts/bulk/item-5.prompt.md").unlink()
+    git(repo, "commit", "-qam", "remove item 5")
+    again.persist(again.build(kept).commit)
+    assert again.store is not None
+    assert again.store.text(gone) is None
+    again.close()
