@@ -487,6 +487,7 @@ class IndexBuilder:
         store.keep_texts((r.summary.blob for r in self._records.values() if r.summary),
                          read, self._cancel)
         store.compact()
+        store.saved_commit = commit  # /readyz: the cache holds this commit's index, texts too
 
     def cancel(self) -> None:
         """Stop a first build that is waiting for its workers (the server is stopping): the

@@ -152,7 +152,6 @@ class IndexStore:
             self.db.executemany("DELETE FROM records WHERE path = ? AND blob = ?", gone)
             self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", new)
         self._saved = dict(records)
-        self.saved_commit = commit
         self.last_error = None
 
     def text(self, blob: str) -> str | None:
