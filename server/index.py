@@ -488,6 +488,7 @@ class IndexBuilder:
                          read, self._cancel)
         store.compact()
         store.saved_commit = commit  # /readyz: the cache holds this commit's index, texts too
+        _trim_heap()  # the texts read and compressed for it
 
     def cancel(self) -> None:
         """Stop a first build that is waiting for its workers (the server is stopping): the
@@ -536,6 +537,11 @@ def _settle_memory() -> None:
     read and dropped every prompt's text, tens of megabytes for 10,000 prompts)."""
     gc.collect()
     gc.freeze()
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Return the C heap's free pages to the system (glibc keeps them otherwise)."""
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6").malloc_trim(0)
