@@ -84,12 +84,13 @@ def serve(
         "--rate-limit", min=0, help="Requests per second per key, after a burst of twice as "
                                     "many (0: no limit).")] = 50.0,
     index_cache: Annotated[Path | None, typer.Option(
-        "--index-cache", help="Directory where the server keeps its parsed prompts and search "
-                              "index between runs, so that a restart is quick [default: "
+        "--index-cache", help="Directory where the server keeps its records of the prompts, "
+                              "its search index and the prompts' texts for snippets between "
+                              "runs, so that a restart is quick [default: "
                               "$XDG_CACHE_HOME/promptctl/index/<repo and ref>].",
         file_okay=False, show_default=False)] = None,
     no_index_cache: Annotated[bool, typer.Option(
-        "--no-index-cache", help="Keep nothing between runs: every start loads every "
+        "--no-index-cache", help="Keep nothing between runs: every start examines every "
                                  "prompt.")] = False,
     webhook_secret_env: Annotated[str | None, typer.Option(
         "--webhook-secret-env", metavar="NAME",
