@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from promptctl.yamlload import YamlDocument
 
@@ -105,20 +106,7 @@ class Prompt:
 
     def summary(self) -> dict[str, Any]:
         """The fields every listing shows (the `--json` shape of `list`)."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "version": self.version,
-            "status": self.status,
-            "scope": self.scope,
-            "channel": self.channel,
-            "tags": self.tags,
-            "owners": self.owners,
-            "collection": self.collection,
-            "aliases": self.aliases,
-            "path": self.path,
-        }
+        return summary_of(self)
 
     def messages(self) -> list[dict[str, str]]:
         """The message templates, unrendered: ``[{"role", "content"}]``."""
@@ -135,6 +123,53 @@ class Prompt:
             "messages": self.messages(),
             "tests": self.tests,
         }
+
+
+class Listed(Protocol):
+    """What a listing shows of a prompt: a ``Prompt``, or the read API's record of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+    @property
+    def owners(self) -> Sequence[str]: ...
+    @property
+    def aliases(self) -> Sequence[str]: ...
+    @property
+    def collection(self) -> str: ...
+
+
+def summary_of(prompt: Listed) -> dict[str, Any]:
+    """The fields every listing shows (the `--json` shape of `list`)."""
+    return {
+        "id": prompt.id,
+        "title": prompt.title,
+        "description": prompt.description,
+        "version": prompt.version,
+        "status": prompt.status,
+        "scope": prompt.scope,
+        "channel": prompt.channel,
+        "tags": list(prompt.tags),
+        "owners": list(prompt.owners),
+        "collection": prompt.collection,
+        "aliases": list(prompt.aliases),
+        "path": prompt.path,
+    }
 
 
 def prompt_id_for(path: str) -> str | None:

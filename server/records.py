@@ -26,7 +26,7 @@ from typing import Any
 from promptctl.errors import RepositoryError
 from promptctl.gitreader import GitRepository, TreeFile
 from promptctl.loader import decode, load_prompt
-from promptctl.model import Prompt
+from promptctl.model import Prompt, summary_of
 from promptctl.problems import Problem
 from promptctl.sources import SourceFile
 from promptctl.validate import PromptChecks
@@ -92,20 +92,7 @@ class Summary:
 
     def summary(self) -> dict[str, Any]:
         """What ``Prompt.summary`` gives for the same file."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "version": self.version,
-            "status": self.status,
-            "scope": self.scope,
-            "channel": self.channel,
-            "tags": list(self.tags),
-            "owners": list(self.owners),
-            "collection": self.collection,
-            "aliases": list(self.aliases),
-            "path": self.path,
-        }
+        return summary_of(self)
 
     def fields(self) -> list[Any]:
         return [self.id, self.path, self.blob, self.digest, self.form, self.title,
