@@ -347,6 +347,8 @@ def run(corpora: Path, sizes: list[int], commits: int, parts: set[str],
         keep: Path | None) -> dict[int, dict[str, Any]]:
     results: dict[int, dict[str, Any]] = {}
     for count in sizes:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f"scale-{count}-", dir=keep))
         started = time.perf_counter()
         log(f"building {count:,} distinct prompts and {commits:,} commits in {work}")
