@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from promptctl.errors import RepositoryError
@@ -106,9 +107,12 @@ class Summary:
         written by this code, so the types are not checked again one by one)."""
         (prompt_id, path, blob, digest, form, title, description, version, status, scope,
          channel, tags, owners, aliases, replaced_by, places, inputs_json) = fields
-        return cls(prompt_id, path, blob, digest, form, title, description, version, status,
-                   scope, channel, tuple(tags), tuple(owners), tuple(aliases), replaced_by,
-                   tuple(map(tuple, places)), inputs_json)
+        # The small values most prompts share (a status, a team, a tag) are one string each,
+        # not one per prompt: a tenth of what 10,000 records hold.
+        return cls(prompt_id, path, intern(blob), digest, intern(form), title, description,
+                   intern(version), intern(status), intern(scope), intern(channel),
+                   tuple(map(intern, tags)), tuple(map(intern, owners)), tuple(aliases),
+                   replaced_by, tuple(map(tuple, places)), inputs_json)
 
 
 @dataclass(frozen=True, slots=True)

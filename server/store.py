@@ -30,6 +30,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import sys
 import threading
 import time
 import zlib
@@ -83,7 +84,7 @@ class IndexStore:
         # repository costs 50-150 us (delta chains), a row here about 15 us.
         # A rowid table: rows of a few kilobytes leave WITHOUT ROWID pages half empty.
         self.db.execute("CREATE TABLE IF NOT EXISTS texts (blob TEXT PRIMARY KEY, text BLOB)")
-        self._texts = {blob for (blob,) in self.db.execute("SELECT blob FROM texts")}
+        self._texts = {sys.intern(blob) for (blob,) in self.db.execute("SELECT blob FROM texts")}
         # Snippets are read on request threads while the reloader writes: a connection of
         # their own (WAL lets it read while the other writes).
         self._reader = sqlite3.connect(root / "index.sqlite3", check_same_thread=False)
