@@ -43,6 +43,7 @@ from foundation import (
     git,
     load_average,
     log,
+    wait_ready,
 )
 
 sys.path.insert(0, str(REPO_ROOT / "sdk"))
@@ -65,18 +66,7 @@ def serving(repo: Path, home: Path) -> Iterator[str]:
                                 stdout=output, stderr=output, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"promptctl serve did not start: {home / 'serve.log'}")
-            time.sleep(0.1)
+        wait_ready(url, proc, seconds=120, what=f"promptctl serve (see {home / 'serve.log'})")
         yield url
     finally:
         proc.terminate()

@@ -204,6 +204,26 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def wait_ready(url: str, server: subprocess.Popen[Any], *, seconds: float = 300,
+               what: str = "promptctl serve") -> None:
+    """Poll ``url``/readyz until it answers 200; ``SystemExit`` naming ``what`` when the server
+    exits first or ``seconds`` pass (the caller stops it)."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None:
+            raise SystemExit(f"FINDING: {what} exited with {server.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"FINDING: {what} did not get ready in {seconds:g} s")
+        time.sleep(0.02)
+
+
 @contextmanager
 def served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
            token: str) -> Iterator[tuple[httpx.Client, float, float | None, int]]:
@@ -219,18 +239,10 @@ def served(repo: Path, port: int, keys: Path, work: Path, cache: Path,
                                "--index-cache", str(cache)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
     try:
+        wait_ready(f"http://127.0.0.1:{port}", server)
+        seconds = time.perf_counter() - started
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
                           headers={"Authorization": f"Bearer {token}"}) as client:
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"the server exited with {server.returncode}")
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.02)
-            seconds = time.perf_counter() - started
             yield client, seconds, cpu_seconds(server.pid), server.pid
     finally:
         server.terminate()

@@ -40,6 +40,7 @@ from foundation import (
     git,
     load_average,
     log,
+    wait_ready,
 )
 
 # This script is named after the protocol, like the SDK's package: once foundation is imported,
@@ -129,16 +130,7 @@ def bench_http(figures: Figures, repo: Path, tmp: Path, gets: int) -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("FINDING: promptctl serve did not get ready")
-            time.sleep(0.1)
+        wait_ready(url, server)
         lists, got = anyio.run(_http_calls, f"{url}/mcp", gets)
         raw_lists, raw_gets, pings = _raw_calls(f"{url}/mcp", gets)
     finally:

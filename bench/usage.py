@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from foundation import _p95, free_port, git, log
+from foundation import _p95, free_port, git, log, wait_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,13 +88,7 @@ def measure(work: Path, clients: int, seconds: float) -> dict[str, Any]:
          "--poll", "0", "--rate-limit", "0", "--usage-db", str(usage), "--no-index-cache"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
     try:
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
+        wait_ready(url, server)
         loaded = subprocess.run([sys.executable, __file__, "--load", url, "--clients",
                                  str(clients), "--seconds", str(seconds)],
                                 capture_output=True, text=True, check=True)

@@ -35,7 +35,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from foundation import DEFAULT_CORPORA, _p95, build_repository, corpus_texts, free_port, git, log
+from foundation import (
+    DEFAULT_CORPORA,
+    _p95,
+    build_repository,
+    corpus_texts,
+    free_port,
+    git,
+    log,
+    wait_ready,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -129,16 +138,12 @@ def serve(repo: Path, work: Path, port: int) -> subprocess.Popen[bytes]:
          "--poll", "0", "--rate-limit", "0", "--usage-db", str(work / "usage.sqlite3"),
          "--index-cache", str(work / "cache")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.kill()
-    raise SystemExit("FINDING: promptctl serve did not get ready in 300 s")
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", server)
+    except SystemExit:
+        server.kill()
+        raise
+    return server
 
 
 def shipped(url: str) -> dict[str, float]:
