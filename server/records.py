@@ -229,8 +229,3 @@ class PromptCache:
         file = self.file(summary.path, summary.blob)
         text = decode(file.path, file.data)[0]
         return None if text is None else text[:SNIPPET_CHARS]
-
-    def forget_repository(self) -> None:
-        """Open the repository again on next use (a reload sees objects written since)."""
-        with self._lock:
-            self._repo = None

@@ -14,6 +14,7 @@ process with other threads would inherit their locks.
 
 from __future__ import annotations
 
+import functools
 import gc
 import marshal
 import multiprocessing
@@ -111,19 +112,22 @@ def _ready() -> None:
     """Nothing: importing this module (and the loader) is the work."""
 
 
-_CHECKS: dict[str, PromptChecks] = {}  # per process: the checks of the last partials seen
-_REPOS: dict[str, GitRepository] = {}  # per process: the repository opened for reading blobs
+@functools.lru_cache(maxsize=1)
+def _checks(partials: tuple[tuple[str, str], ...]) -> PromptChecks:
+    """Per process: the checks of the partials the chunks come with (the same for a build)."""
+    return PromptChecks(dict(partials))
+
+
+@functools.lru_cache(maxsize=1)
+def _repository(path: str) -> GitRepository:
+    """Per process: the repository opened once for reading blobs."""
+    return GitRepository(Path(path))
 
 
 def _examine_chunk(repo_path: str, chunk: list[tuple[str, str]],
                    partials: dict[str, str]) -> bytes:
-    repo = _REPOS.get(repo_path)
-    if repo is None:
-        repo = _REPOS[repo_path] = GitRepository(Path(repo_path))
-    checks = next(iter(_CHECKS.values()), None)
-    if checks is None or checks.partials.sources != partials:
-        _CHECKS.clear()
-        checks = _CHECKS[""] = PromptChecks(partials)
+    repo = _repository(repo_path)
+    checks = _checks(tuple(sorted(partials.items())))
     out: list[Any] = []
     for path, blob in chunk:
         record, doc = examine(repo.read(TreeFile(path, blob)), blob, checks)

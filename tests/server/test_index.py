@@ -423,7 +423,6 @@ def test_the_index_cache_keeps_the_prompts_texts_for_snippets(
     kept = again.build()
     # Every text comes from the index cache: the repository is not even readable.
     repo.rename(repo.with_name("elsewhere"))
-    again.prompts.forget_repository()
     try:
         assert {q: _hits(kept, q) for q in _QUERIES} == from_git
     finally:
