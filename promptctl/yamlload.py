@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from promptctl import frontmatter
+
 MAX_DEPTH = 64
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -133,15 +135,23 @@ class YamlDocument:
 
 
 def load(text: str, *, first_line: int = 1) -> YamlDocument:
-    """Parse one YAML document; positions count from ``first_line`` (front matter offset)."""
+    """Parse one YAML document; positions count from ``first_line`` (front matter offset).
+
+    Three readers, the cheapest first, each giving the same data and positions as the next for
+    what it accepts: ``frontmatter`` (pure Python, the subset prompt files use), PyYAML's events,
+    then PyYAML's nodes, whose messages every error keeps."""
     offset = first_line - 1
+    try:
+        return YamlDocument(*frontmatter.parse(text, offset, _plain))
+    except frontmatter.NotMine:
+        pass  # outside the subset, or an error: PyYAML decides
     document = _load_events(text, offset)
     if document is not None:
         return document
     return _load_nodes(text, offset)  # malformed or unusual: reported with PyYAML's messages
 
 
-# --- the fast path: data and positions straight from the parser's events ----------------------
+# --- the event path: data and positions straight from the parser's events ---------------------
 #
 # PyYAML's composer builds a node per value and resolves every plain scalar in Python, and the
 # constructor then walks the nodes again; that is most of the cost of loading a prompt. Front
@@ -168,6 +178,31 @@ def _resolve(value: str) -> str:
         if regexp.match(value):
             return str(tag)
     return _STR
+
+
+# The first characters of the plain scalars that may resolve to something other than a string.
+_RESOLVED_FIRST = frozenset(first for first in _Loader.yaml_implicit_resolvers if first)
+
+
+def _plain(value: str) -> Any:
+    """A plain scalar's value for ``frontmatter``, as the event path makes it; ``NotMine``
+    where that path would not keep it (a type outside JSON's, a number that is not finite)."""
+    if value and value[0] not in _RESOLVED_FIRST:
+        return value
+    return _plain_resolved(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_resolved(value: str) -> Any:
+    tag = _resolve(value)
+    if tag == _STR:
+        return value
+    if tag not in _JSON_SCALARS:
+        raise frontmatter.NotMine
+    resolved = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+    if tag == _FLOAT and not math.isfinite(resolved):
+        raise frontmatter.NotMine
+    return resolved
 
 
 class _Fallback(Exception):
@@ -277,7 +312,7 @@ def _alias_problem(line: int, col: int) -> YamlProblem:
                        "write the value out in full", line, col, code="yaml-alias")
 
 
-# --- the node path: everything the fast path leaves, with PyYAML's own messages ----------------
+# --- the node path: everything the event path leaves, with PyYAML's own messages ---------------
 
 
 def _load_nodes(text: str, offset: int) -> YamlDocument:
