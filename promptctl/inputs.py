@@ -21,12 +21,10 @@ import jsonschema
 from promptctl import yamlload
 from promptctl.errors import InputError, UsageError
 from promptctl.model import Prompt
-from promptctl.schema import Validator
+from promptctl.schema import shared_validator
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
-
-_validators: dict[str, jsonschema.Draft202012Validator] = {}
 
 
 def value_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -39,18 +37,10 @@ def is_required(spec: Mapping[str, Any]) -> bool:
 
 
 def _validator(prompt: Prompt) -> jsonschema.Draft202012Validator:
-    key = prompt.digest
-    cached = _validators.get(key)
-    if cached is None:
-        schema = {
-            "type": "object",
-            "properties": {name: value_schema(spec) for name, spec in prompt.inputs.items()},
-        }
-        cached = Validator(schema)
-        if len(_validators) > 4096:
-            _validators.clear()
-        _validators[key] = cached
-    return cached
+    return shared_validator({
+        "type": "object",
+        "properties": {name: value_schema(spec) for name, spec in prompt.inputs.items()},
+    })
 
 
 def resolve(prompt: Prompt, given: Mapping[str, Any]) -> dict[str, Any]:

@@ -93,6 +93,27 @@ Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     jsonschema.Draft202012Validator, {"pattern": _pattern})
 
 
+def shared_validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A ``Validator`` of ``schema``, one for every schema of the same JSON text.
+
+    Prompts' input schemas recur across a library (the same few types, enums and descriptions),
+    and building a validator costs more than most validations. The text keeps the keys' order,
+    which decides the order of the errors reported.
+    """
+    try:
+        key = json.dumps(schema)
+    except (TypeError, ValueError):  # not JSON (a prompt made in code): not shared
+        checker: jsonschema.Draft202012Validator = Validator(schema)
+        return checker
+    return _validator_of(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _validator_of(key: str) -> jsonschema.Draft202012Validator:
+    checker: jsonschema.Draft202012Validator = Validator(json.loads(key))
+    return checker
+
+
 @functools.cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
     checker: jsonschema.Draft202012Validator = Validator(load_schema(name))

@@ -4,13 +4,15 @@ schemas are read the ECMA way."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from promptctl import yamlload
 from promptctl.errors import InputError
 from promptctl.inputs import resolve
 from promptctl.loader import load_prompt
-from promptctl.schema import PROMPT_SCHEMA, ecma_pattern, located_errors
+from promptctl.schema import PROMPT_SCHEMA, ecma_pattern, located_errors, shared_validator
 from promptctl.sources import SourceFile
 from tests.conftest import GOOD_PROMPT
 
@@ -58,3 +60,17 @@ def test_an_input_pattern_is_read_the_same_way() -> None:
     with pytest.raises(InputError) as caught:
         resolve(prompt, {"name": "Ada\n"})
     assert set(caught.value.fields) == {"name"}
+
+
+def test_schemas_of_the_same_text_share_a_validator_that_keeps_their_order() -> None:
+    first = {"type": "string", "enum": ["x", "y"]}
+    assert shared_validator(first) is shared_validator(json.loads(json.dumps(first)))
+    # The keys' order decides the order of the errors (the first is the one reported).
+    other = {"enum": ["x", "y"], "type": "string"}
+    assert shared_validator(other) is not shared_validator(first)
+    assert [e.validator for e in shared_validator(first).iter_errors(1)] == ["type", "enum"]
+    assert [e.validator for e in shared_validator(other).iter_errors(1)] == ["enum", "type"]
+    # Patterns are read as JSON Schema specifies, as by every other validator here.
+    assert list(shared_validator({"type": "string", "pattern": "^a$"}).iter_errors("a\n"))
+    # What JSON cannot write is not shared.
+    assert shared_validator({"const": {1, 2}}) is not shared_validator({"const": {1, 2}})
