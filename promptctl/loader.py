@@ -205,27 +205,21 @@ def front_matter_end(lines: list[str]) -> int | None:
 
 def _split_markdown(path: str, text: str) -> tuple[yamlload.YamlDocument, list[Template],
                                                    list[Problem]]:
-    lines = split_lines(text, keepends=True)
-    end = front_matter_end(lines)
-    if end == 0:
-        raise yamlload.YamlProblem(
-            "missing front matter: a .prompt.md file starts with a line '---', the YAML fields, "
-            "and a closing '---' line before the template",
-            1, 1, code="front-matter",
-        )
-    if end is None:
+    parts = _fenced(text)
+    if parts is None:
         raise yamlload.YamlProblem(
             "unterminated front matter: no closing '---' line after the '---' on line 1; "
             "add one between the fields and the template",
             1, 1, code="front-matter",
         )
-    document = yamlload.load("".join(lines[1:end]), first_line=2)
-    body_lines = lines[end + 1 :]
-    skipped = 0
-    while body_lines and not body_lines[0].strip():
-        body_lines.pop(0)
-        skipped += 1
-    body = "".join(body_lines).rstrip()
+    if not isinstance(parts, tuple):
+        raise yamlload.YamlProblem(
+            "missing front matter: a .prompt.md file starts with a line '---', the YAML fields, "
+            "and a closing '---' line before the template",
+            1, 1, code="front-matter",
+        )
+    front, end, body, skipped = parts
+    document = yamlload.load(front, first_line=2)
     first = end + 2 + skipped
     if not body:
         problem = error(path, end + 1, 1, "empty-body",
@@ -233,6 +227,47 @@ def _split_markdown(path: str, text: str) -> tuple[yamlload.YamlDocument, list[T
                         "closing '---'")
         return document, [], [problem]
     return document, [Template("user", body, "body", first, 1)], []
+
+
+_CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+
+
+def _fenced(text: str) -> tuple[str, int, str, int] | int | None:
+    """A .prompt.md file's parts: (its front matter, the index of the closing '---' line, the
+    body without its leading blank lines and trailing whitespace, how many blank lines it
+    started with); 0 and None as ``front_matter_end`` says."""
+    if "\r" in text:  # lines may end at a lone "\r": read them one by one
+        lines = split_lines(text, keepends=True)
+        end = front_matter_end(lines)
+        if not end:
+            return end
+        body_lines = lines[end + 1 :]
+        skipped = 0
+        while body_lines and not body_lines[0].strip():
+            body_lines.pop(0)
+            skipped += 1
+        return "".join(lines[1:end]), end, "".join(body_lines).rstrip(), skipped
+    # Only "\n" ends a line: the closing fence is found without splitting the whole text.
+    first = text.find("\n")
+    if (text[: first + 1] if first >= 0 else text).rstrip() != "---":
+        return 0
+    if first < 0:
+        return None
+    fence = _CLOSING_FENCE.search(text, first + 1)
+    if fence is None:
+        return None
+    after = text.find("\n", fence.end())
+    position = len(text) if after < 0 else after + 1
+    skipped = 0
+    while position < len(text):
+        after = text.find("\n", position)
+        line_end = len(text) if after < 0 else after + 1
+        if text[position:line_end].strip():
+            break
+        skipped += 1
+        position = line_end
+    return (text[first + 1 : fence.start()], text.count("\n", 0, fence.start()),
+            text[position:].rstrip(), skipped)
 
 
 def _yaml_template(role: Role, source: str, field_name: str, path: yamlload.DataPath,

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from promptctl.loader import check_path, load_prompt
+from promptctl.loader import _fenced, check_path, front_matter_end, load_prompt, split_lines
 from promptctl.sources import SourceFile
 from tests.conftest import GOOD_PROMPT
 
@@ -90,3 +90,31 @@ def test_a_nul_byte_is_located_on_its_line_whatever_ends_the_lines(newline: byte
     data = newline.join([b"---", "title: \u2028x".encode(), b"description: a\x00b", b"---"])
     result = load_prompt(SourceFile("prompts/demo/nul.prompt.md", data))
     assert [(p.line, p.col, p.code) for p in result.problems] == [(3, 15, "encoding")]
+
+
+def _fenced_by_lines(text: str) -> object:
+    """What the loader reads of a .prompt.md file, line by line as ``front_matter_end`` does."""
+    lines = split_lines(text, keepends=True)
+    end = front_matter_end(lines)
+    if not end:
+        return end
+    body = lines[end + 1 :]
+    skipped = 0
+    while body and not body[0].strip():
+        body.pop(0)
+        skipped += 1
+    return "".join(lines[1:end]), end, "".join(body).rstrip(), skipped
+
+
+@pytest.mark.parametrize("text", [
+    "", "---", "---\n", "--- \na: 1\n", "---x\na: 1\n---\nbody\n", "a: 1\n---\nbody\n",
+    "---\na: 1\n", "---\na: 1\n---", "---\na: 1\n---\n", "---\na: 1\n--- \t\nbody",
+    "---\na: 1\n...\nbody\n", "---\na: 1\n----\n---\nbody\n", "---\na: 1\n ---\n---\n\n",
+    "---\n---\nbody\n", "---\na: 1\n---\n\n  \n\t\nbody\n\n", "---\na: 1\n---\n \u2028\nbody\n",
+    "---\na: |\n  x\u2028---\n---\n\u2029body \u2028\n", "---\na: 1\n---\nx\n---\ny\n",
+    "--- \t\na: 1\n---\nbody", "---\na: 1\n---x\n---\nbody\n",
+])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_front_matter_and_body_are_cut_where_the_lines_say(text: str, newline: str) -> None:
+    text = text.replace("\n", newline)
+    assert _fenced(text) == _fenced_by_lines(text)
