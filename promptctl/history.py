@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from promptctl.errors import PromptNotFound
-from promptctl.gitreader import GitRepository
-from promptctl.loader import front_matter_end, load_prompt, split_lines
+from promptctl.gitreader import GitRepository, PathLog
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, Prompt
 from promptctl.sources import SourceFile
 
@@ -82,7 +81,7 @@ class History:
         return self._blob_at(self.head_id, prompt_id)
 
     def _blob_at(self, commit_id: str, prompt_id: str) -> tuple[str, str] | None:
-        for path in _paths(prompt_id):
+        for path in prompt_paths(prompt_id):
             found = self.git.entry(commit_id, path)
             if found is not None and found[1] == "file":
                 return path, found[0]
@@ -94,22 +93,31 @@ class History:
         self.read_versions([prompt_id])
         return list(self._versions[prompt_id])
 
-    def read_versions(self, prompt_ids: Iterable[str]) -> None:
+    def read_versions(self, prompt_ids: Iterable[str], log: PathLog | None = None) -> None:
         """Read the versions of several prompts from one walk of the log (``check`` asks for
-        every prompt a pull request changed: one walk, not one per prompt)."""
+        every prompt a pull request changed: one walk, not one per prompt).
+
+        ``log``: that walk, already started (``GitRepository.start_path_log``) on this ref's
+        commit over at least these prompts' paths; another is started where it is not."""
         wanted = [i for i in dict.fromkeys(prompt_ids) if i not in self._versions]
         if not wanted:
             return
-        owner = {path: prompt_id for prompt_id in wanted for path in _paths(prompt_id)}
+        owner = {path: prompt_id for prompt_id in wanted for path in prompt_paths(prompt_id)}
+        if log is None or log.head != self.head_id or not owner.keys() <= set(log.paths):
+            log = self.git.start_path_log(self.head_id, owner)
         # The log says where each path changed, newest first.
         by_commit: dict[str, dict[str, dict[str, str | None]]] = {i: {} for i in wanted}
         parsed: dict[str, tuple[str, str, str] | None] = {}  # blob id -> parsed once
-        for change in self.git.path_log(self.head_id, owner):
-            prompt_id = owner[change.path]
-            by_commit[prompt_id].setdefault(change.commit, {})[change.path] = change.blob
-            if change.blob is not None and change.blob not in parsed:
-                # Read while git goes on walking (the log comes as it is found).
-                parsed[change.blob] = _version_status(change.path, self.git.blob(change.blob))
+        with log:
+            for change in log.read(self.git):
+                prompt_id = owner.get(change.path)
+                if prompt_id is None:
+                    continue  # a path of another prompt the started log also follows
+                by_commit[prompt_id].setdefault(change.commit, {})[change.path] = change.blob
+                if change.blob is not None and change.blob not in parsed:
+                    # Read while git goes on walking (the log comes as it is found).
+                    parsed[change.blob] = _version_status(change.path,
+                                                          self.git.blob(change.blob))
         for prompt_id in wanted:
             self._versions[prompt_id] = self._records(prompt_id, by_commit[prompt_id], parsed)
 
@@ -118,7 +126,7 @@ class History:
         """The versions, from the commits where the prompt's paths changed (newest first):
         from the oldest on, the file at each is the .prompt.md where there is one, else the
         .prompt.yaml, and a version is its oldest commit."""
-        paths = _paths(prompt_id)
+        paths = prompt_paths(prompt_id)
         held: dict[str, str | None] = dict.fromkeys(paths)
         first_commit: dict[str, tuple[str, str, str, str, str]] = {}  # version -> oldest
         for commit_id in reversed(by_commit):
@@ -192,7 +200,8 @@ class History:
         return self.git.blob(str(oid))
 
 
-def _paths(prompt_id: str) -> tuple[str, str]:
+def prompt_paths(prompt_id: str) -> tuple[str, str]:
+    """The two files a prompt id may be: its .prompt.md and its .prompt.yaml."""
     return f"{PROMPTS_DIR}/{prompt_id}{MD_SUFFIX}", f"{PROMPTS_DIR}/{prompt_id}{YAML_SUFFIX}"
 
 
@@ -228,6 +237,8 @@ def _version_status(path: str, data: bytes) -> tuple[str, str, str] | None:
     A listing reads every distinct blob of the prompt, so the version and status are taken from
     the front matter alone; the full loader (schema, templates) is for the one version used.
     """
+    from promptctl.loader import front_matter_end, split_lines
+
     try:
         text = data.decode("utf-8")
         if path.endswith(MD_SUFFIX):
@@ -253,6 +264,8 @@ def _version_status(path: str, data: bytes) -> tuple[str, str, str] | None:
 
 
 def _parse(path: str, data: bytes) -> Prompt | None:
+    from promptctl.loader import load_prompt
+
     return load_prompt(SourceFile(path, bytes(data), "file", len(data))).prompt
 
 

@@ -148,13 +148,13 @@ def test_versions_of_several_prompts_come_from_one_walk(make_repo: RepoFactory,
     one_by_one = {i: History(repo, "main").versions(i) for i in ("demo/greet", "demo/other")}
     history = History(repo, "main")
     walks: list[list[str]] = []
-    path_log = history.git.path_log
+    start_path_log = history.git.start_path_log
 
     def counted(head: str, paths: list[str]) -> object:
         walks.append(list(paths))
-        return path_log(head, paths)
+        return start_path_log(head, paths)
 
-    monkeypatch.setattr(history.git, "path_log", counted)
+    monkeypatch.setattr(history.git, "start_path_log", counted)
     history.read_versions(["demo/greet", "demo/other"])
     assert {i: history.versions(i) for i in one_by_one} == one_by_one
     assert len(walks) == 1
@@ -187,3 +187,102 @@ def test_work_tree_files_are_what_hashing_every_file_gives(make_repo: RepoFactor
     assert "prompts/demo/gone.prompt.md" not in found
     assert found["prompts/demo/kept.prompt.md"][0] == git(
         repo, "rev-parse", "HEAD:prompts/demo/kept.prompt.md").strip()
+
+
+def test_a_started_log_runs_before_it_is_read_and_ends_when_closed_unread(
+        make_repo: RepoFactory) -> None:
+    repo, _commits = _history(make_repo)
+    reader = GitRepository(repo)
+    head = reader.commit_id("main")
+    expected = list(reader.path_log(head, [GREET, GREET_YAML]))
+    with reader.start_path_log(head, [GREET, GREET_YAML]) as log:
+        process = log._process
+        assert process is not None  # git runs before anyone reads
+        assert list(log.read(reader)) == expected
+        with pytest.raises(RuntimeError, match="read once"):
+            list(log.read(reader))
+    unread = reader.start_path_log(head, [GREET])
+    process = unread._process
+    assert process is not None
+    unread.close()
+    assert process.returncode is not None  # ended and reaped, never left running
+    with pytest.raises(RuntimeError, match="read once"):
+        list(unread.read(reader))  # a closed log is not walked again some other way
+
+
+def test_a_started_log_without_git_walks_with_pygit2(make_repo: RepoFactory,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _commits = _history(make_repo)
+    reader = GitRepository(repo)
+    head = reader.commit_id("main")
+    expected = list(reader.path_log(head, [GREET, GREET_YAML]))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with reader.start_path_log(head, [GREET, GREET_YAML]) as log:
+        assert log._process is None
+        assert list(log.read(reader)) == expected
+
+
+def test_versions_read_from_a_started_log_of_more_paths(make_repo: RepoFactory,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` starts one log over every changed prompt before it knows which ones the rules
+    will ask about: the versions read from it are those of a log of the prompt's own paths."""
+    from promptctl.history import History, prompt_paths
+
+    repo, _commits = _history(make_repo)
+    _commit(repo, "other 1.0.1", {"prompts/demo/other.prompt.md":
+                                  GOOD_PROMPT.replace("1.0.0", "1.0.1")})
+    alone = History(repo, "main").versions("demo/greet")
+    history = History(repo, "main")
+    started = history.git.start_path_log(
+        history.head_id, [*prompt_paths("demo/other"), *prompt_paths("demo/greet")])
+    walks: list[list[str]] = []
+    start_path_log = history.git.start_path_log
+
+    def counted(head: str, paths: list[str]) -> object:
+        walks.append(list(paths))
+        return start_path_log(head, paths)
+
+    monkeypatch.setattr(history.git, "start_path_log", counted)
+    history.read_versions(["demo/greet"], started)
+    assert walks == []  # the started log was used
+    assert history.versions("demo/greet") == alone
+    assert [r.version for r in alone] == ["1.0.0", "1.0.1", "2.0.0"]
+    # A started log that does not follow the prompt's paths is not used: another is started.
+    other = History(repo, "main")
+    narrow = other.git.start_path_log(other.head_id, prompt_paths("demo/other"))
+    monkeypatch.setattr(other.git, "start_path_log", counted)
+    other.read_versions(["demo/greet"], narrow)
+    narrow.close()
+    assert walks == [list(prompt_paths("demo/greet"))]
+    assert other.versions("demo/greet") == alone
+
+
+def test_a_change_log_is_started_by_git_alone(make_repo: RepoFactory,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check``'s log of the changed prompts, started before pygit2 lists a tree: the files
+    git's diff-tree names, as ``paths_for`` turns them into paths, on the base's commit."""
+    from promptctl.gitreader import start_change_log
+
+    repo, _commits = _history(make_repo)
+    git(repo, "checkout", "-q", "-b", "pr")
+    _commit(repo, "edit both", {GREET: GOOD_PROMPT + "x", "prompts/demo/other.prompt.md": None,
+                                "prompts/_partials/p.md": "text"})
+    reader = GitRepository(repo)
+    seen: list[list[str]] = []
+
+    def paths_for(changed: list[str]) -> list[str]:
+        seen.append(changed)
+        return [p for p in changed if not p.startswith("prompts/_")]
+
+    with start_change_log(repo, "main", "pr", paths_for) as log:  # type: ignore[union-attr]
+        assert seen == [["prompts/_partials/p.md", GREET, "prompts/demo/other.prompt.md"]]
+        assert log.head == reader.commit_id("main")
+        assert log.paths == [GREET, "prompts/demo/other.prompt.md"]
+        assert list(log.read(reader)) == list(reader.path_log(log.head, log.paths))
+    # Nothing to follow, a ref git cannot name, an option, no git: no log (check reads it later).
+    assert start_change_log(repo, "main", "pr", lambda changed: []) is None
+    assert start_change_log(repo, "main", "nope", paths_for) is None
+    assert start_change_log(repo, "--output=x", "pr", paths_for) is None
+    assert not (repo / "x").exists()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert start_change_log(repo, "main", "pr", paths_for) is None
