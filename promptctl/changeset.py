@@ -23,14 +23,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from promptctl import config as config_module
-from promptctl.config import Config
+from promptctl.errors import RepositoryError
 from promptctl.gitreader import GitRepository, TreeCache, TreeFile
 from promptctl.layout import classify
-from promptctl.library import Library
 from promptctl.model import MD_SUFFIX, PROMPTS_DIR, YAML_SUFFIX, prompt_id_for
 from promptctl.sources import FileList, SourceFile, WorkTreeSource
+
+if TYPE_CHECKING:
+    from promptctl.config import Config
+    from promptctl.library import Library
+
+# This module imports neither the loader nor the library (Jinja2, jsonschema) until a side is
+# loaded: ``check`` lists both sides and starts the base's path log first, and those imports
+# then happen while git walks.
+CONFIG_FILE = "promptctl.yaml"  # promptctl.config.CONFIG_FILE (a test checks they agree)
 
 
 @dataclass(frozen=True)
@@ -42,30 +50,44 @@ class _Entry:
 class Side:
     """One side of a pull request: its files under prompts/ (blob ids), read on demand."""
 
-    def __init__(self, name: str, entries: dict[str, _Entry], config: Config, *,
-                 git: GitRepository | None = None, root: Path | None = None) -> None:
+    def __init__(self, name: str, entries: dict[str, _Entry], config: bytes | None, *,
+                 git: GitRepository | None = None, root: Path | None = None,
+                 commit: str | None = None, config_name: str = CONFIG_FILE) -> None:
+        """``config``: the bytes of promptctl.yaml (None: none), parsed when first asked for."""
         self.name = name
         self.entries = entries
-        self.config = config
+        self.commit = commit  # None: the work tree
+        self._config_data = config
+        self._config_name = config_name
+        self._config: Config | None = None
         self._git = git
         self._root = root
+
+    @property
+    def config(self) -> Config:
+        """promptctl.yaml of this side; ``ConfigError`` where it is invalid."""
+        if self._config is None:
+            from promptctl import config as config_module
+
+            self._config = config_module.parse(self._config_data, self._config_name)
+        return self._config
 
     @classmethod
     def of_commit(cls, git: GitRepository, ref: str, cache: TreeCache | None = None) -> Side:
         """``cache``: shared by the two sides, whose unchanged folders are then read once."""
         commit = git.commit_id(ref)
         entries = {f.path: _Entry(f.blob, f) for f in git.tree_files(commit, cache=cache)}
-        config = config_module.parse(git.read_file(commit, config_module.CONFIG_FILE),
-                                     f"{ref}:{config_module.CONFIG_FILE}")
-        return cls(f"{ref} ({commit[:12]}) of {git.path}", entries, config, git=git)
+        return cls(f"{ref} ({commit[:12]}) of {git.path}", entries,
+                   git.read_file(commit, CONFIG_FILE), git=git, commit=commit,
+                   config_name=f"{ref}:{CONFIG_FILE}")
 
     @classmethod
     def of_work_tree(cls, root: Path, git: GitRepository) -> Side:
         """The work tree's files, with the blob ids git status gives them (read from disk)."""
         entries = {f.path: _Entry(f.blob, None) for f in git.work_tree_files()}
-        config_path = root / config_module.CONFIG_FILE
-        config = config_module.parse(config_path.read_bytes() if config_path.is_file() else None)
-        return cls(WorkTreeSource(root).describe(), entries, config, root=root)
+        config_path = root / CONFIG_FILE
+        return cls(WorkTreeSource(root).describe(), entries,
+                   config_path.read_bytes() if config_path.is_file() else None, root=root)
 
     def read(self, path: str) -> SourceFile:
         entry = self.entries[path]
@@ -95,6 +117,8 @@ class Side:
 
     def load(self, paths: Iterable[str]) -> Library:
         """The library of ``paths`` (those this side has) and every partial, checked together."""
+        from promptctl.library import Library
+
         chosen = set(paths) | {p for p in self.entries if classify(p) == "partial"}
         files = [self.read(path) for path in sorted(chosen) if path in self.entries]
         return Library.load(FileList(files, self.name), self.config)
@@ -103,8 +127,9 @@ class Side:
 class ChangeSet:
     """The files that differ between two sides, and the libraries the rules need of each."""
 
-    def __init__(self, base: Side, head: Side) -> None:
+    def __init__(self, base: Side, head: Side, git: GitRepository | None = None) -> None:
         self.base_side, self.head_side = base, head
+        self.git = git
         paths = base.entries.keys() | head.entries.keys()
         self.changed = sorted(p for p in paths if _differs(base.entries.get(p),
                                                             head.entries.get(p)))
@@ -112,12 +137,17 @@ class ChangeSet:
 
     @classmethod
     def between(cls, repo_root: Path, base_ref: str, head_ref: str | None) -> ChangeSet:
+        """The two sides' listings; promptctl.yaml of each is read, parsed when first used."""
         git = GitRepository(repo_root)
         cache = TreeCache()
         base = Side.of_commit(git, base_ref, cache)
-        head = (Side.of_work_tree(repo_root, git) if head_ref is None
-                else Side.of_commit(git, head_ref, cache))
-        return cls(base, head)
+        try:
+            head = (Side.of_work_tree(repo_root, git) if head_ref is None
+                    else Side.of_commit(git, head_ref, cache))
+        except RepositoryError:
+            _ = base.config  # an invalid promptctl.yaml on the base is still the error shown
+            raise
+        return cls(base, head, git)
 
     def changed_ids(self) -> set[str]:
         return {i for p in self.changed if classify(p) != "partial"

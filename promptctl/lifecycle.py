@@ -15,15 +15,21 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from promptctl.changeset import ChangeSet
-from promptctl.history import History, parse_version
-from promptctl.inputs import is_required
-from promptctl.library import Library
-from promptctl.model import PROMPTS_DIR, Prompt
+from promptctl.gitreader import start_change_log
+from promptctl.history import History, parse_version, prompt_paths
+from promptctl.layout import classify
+from promptctl.model import PROMPTS_DIR, Prompt, prompt_id_for
 from promptctl.problems import Problem, error
-from promptctl.validate import partial_users
+
+if TYPE_CHECKING:
+    from promptctl.gitreader import GitRepository, PathLog
+    from promptctl.library import Library
+
+# The loader, the library and the validator (Jinja2, jsonschema) are imported when a side is
+# loaded, after the base's path log has started: git walks while they load.
 
 RULES: dict[str, str] = {
     "validate": "the head must validate before its lifecycle can be checked",
@@ -101,7 +107,33 @@ def check(repo_root: Path, base_ref: str, head_ref: str | None = None) -> CheckR
     Only what the change touches is loaded (``promptctl.changeset``): the changed prompts, the
     users of changed partials, and what the head's cross-file rules need.
     """
-    changes = ChangeSet.between(repo_root, base_ref, head_ref)
+    # git's log of the changed prompts on the base walks on the other core from the start,
+    # while pygit2 lists the trees and both sides load (see _LazyHistory).
+    early = (None if head_ref is None
+             else start_change_log(repo_root, base_ref, head_ref, _log_paths))
+    try:
+        changes = ChangeSet.between(repo_root, base_ref, head_ref)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
+    history = _LazyHistory(changes, early)
+    try:
+        return _check(changes, history)
+    finally:
+        history.close()  # a log nobody read (the head did not validate, say) ends here
+
+
+def _log_paths(changed: list[str]) -> list[str]:
+    """The files whose base history the reused-version rule may read: both forms of every
+    prompt among ``changed`` (on the head or not)."""
+    ids = sorted({i for path in changed if classify(path) != "partial"
+                  and (i := prompt_id_for(path)) is not None})
+    return [path for prompt_id in ids for path in prompt_paths(prompt_id)]
+
+
+def _check(changes: ChangeSet, history: _LazyHistory) -> CheckResult:
+    _ = changes.base_side.config, changes.head_side.config  # promptctl.yaml's errors first
     base, head = changes.libraries()
     result = CheckResult(base, head)
     errors = [p for p in head.problems if p.is_error]
@@ -119,8 +151,7 @@ def check(repo_root: Path, base_ref: str, head_ref: str | None = None) -> CheckR
     via = _partial_changes(changes, base, head, result)
     # The reused-version rule reads the base's history of every prompt changed on the head:
     # one walk of the log for all of them.
-    history = _LazyHistory(repo_root, base_ref, [i for i in changes.changed_ids()
-                                                 if i in head.prompts])
+    history.ids = [i for i in changes.changed_ids() if i in head.prompts]
     added = [head.prompts[i] for i in sorted(changes.changed_ids())
              if i in head.prompts and i not in base.prompts]
     for prompt_id in sorted(changes.changed_ids() | via.keys()):
@@ -165,6 +196,8 @@ def _id_of(library: Library, path: str) -> str:
 def _partial_changes(changes: ChangeSet, base: Library, head: Library,
                      result: CheckResult) -> dict[str, list[str]]:
     """Fill ``result.partials``; return prompt id -> the changed partials it includes."""
+    from promptctl.validate import partial_users
+
     changed = sorted(name for name in base.partials.keys() | head.partials.keys()
                      if base.partials.get(name) != head.partials.get(name))
     if not changes.partials:
@@ -182,18 +215,43 @@ def _partial_changes(changes: ChangeSet, base: Library, head: Library,
 
 
 class _LazyHistory:
-    """The base branch's history, opened once and only if a rule needs it; the first use reads
-    the versions of every prompt in ``ids`` in one walk."""
+    """The base branch's history, read once and only if a rule needs it: the first use reads
+    the versions of every prompt in ``ids`` from one walk of the log.
 
-    def __init__(self, repo_root: Path, ref: str, ids: list[str]) -> None:
-        self.repo_root, self.ref, self.ids = repo_root, ref, ids
+    That walk runs from the start, on the other core, while the sides load (which takes about
+    as long): ``early``, started by git alone before the trees were listed, where it follows
+    every changed prompt the head has a file for, or else one started now. ``close`` ends it
+    unread where no rule needed it."""
+
+    def __init__(self, changes: ChangeSet, early: PathLog | None = None) -> None:
+        self.ids: list[str] = []
         self._history: History | None = None
+        self._git: GitRepository | None = changes.git
+        self._commit = changes.base_side.commit
+        self._log: PathLog | None = None
+        head = changes.head_side
+        paths = [path for prompt_id in sorted(changes.changed_ids())
+                 if head.has_prompt(prompt_id) for path in prompt_paths(prompt_id)]
+        if (early is not None and paths and early.head == self._commit
+                and set(paths) <= set(early.paths)):
+            self._log = early
+        else:
+            if early is not None:
+                early.close()
+            if self._git is not None and self._commit is not None and paths:
+                self._log = self._git.start_path_log(self._commit, paths)
 
     def get(self) -> History:
         if self._history is None:
-            self._history = History(self.repo_root, self.ref)
-            self._history.read_versions(self.ids)
+            assert self._git is not None
+            assert self._commit is not None
+            self._history = History(self._git.path, self._commit, git=self._git)
+            self._history.read_versions(self.ids, self._log)
         return self._history
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
 
 
 def _seen(old: Prompt | None, new: Prompt | None, *, status: bool = False) -> str:
@@ -254,6 +312,8 @@ def _breaking_allowed(old: str, new: str) -> bool:
 
 
 def _breaking(old: Prompt, new: Prompt) -> list[Violation]:
+    from promptctl.inputs import is_required
+
     if _breaking_allowed(old.version, new.version):
         return []
     breaches = []
