@@ -70,6 +70,7 @@ _WRITER_HEAP = 32_000_000  # bytes; tantivy's floor is 15 MB a thread
 # tantivy's simple tokenizer: alphanumeric runs (the lookbehind: never half a word, wherever a
 # scan starts)
 _TOKEN = re.compile(r"(?<![^\W_])[^\W_]+")
+_RUN = re.compile(r"[^\W_]+")  # the same words, in a text read backwards
 
 
 def _analyzer(*, longest: int | None) -> tantivy.TextAnalyzer:
@@ -370,26 +371,71 @@ class _Marks:
         self.cases = [tuple(dict.fromkeys((w.term, w.term.capitalize(), w.term.upper())))
                       for w in words]
         self._folded: tuple[str | None, list[tuple[str, int]]] = (None, [])  # the last text's
+        # ASCII words, which an ASCII text holds in some case where its lowercase copy holds
+        # them: one search of that copy finds both the usual cases and the others.
+        self._ascii = [w.term.isascii() and w.term == w.term.lower() for w in words]
+        self._found: tuple[str | None, list[tuple[int, int]]] = (None, [])  # the last text's
+        self._marked: dict[str, bool] = {}
 
     def marked(self, word: str) -> bool:
-        folded = word.lower() if word.isascii() else "".join(_QUERY.analyze(word))
-        return folded in self.exact or folded.startswith(self.prefixes)
+        known = self._marked.get(word)
+        if known is None:
+            folded = word.lower() if word.isascii() else "".join(_QUERY.analyze(word))
+            known = self._marked[word] = (folded in self.exact
+                                          or folded.startswith(self.prefixes))
+        return known
 
     def scan(self, text: str, *, slow: bool = True) -> tuple[int, int]:
         """How many of the words ``text`` holds and where the first one starts; ``slow``: also
         in other cases and with diacritics, near its start."""
         found, first = 0, -1
+        starts = None
+        if text.isascii():
+            if self._found[0] is not text:  # the same text again: scanned the slow way too
+                self._found = (text, self._ascii_starts(text))
+            starts = self._found[1]
         for number, word in enumerate(self.words):
-            start = -1
-            for case in self.cases[number]:
-                start = _earliest(text, case, word.prefix, len(text) if start < 0 else start,
-                                  start)
-            if start < 0 and slow:  # another case (JavaScript), diacritics (résumé)
-                start = self._slow(number, text)
+            if starts is not None and self._ascii[number]:
+                usual, other = starts[number]
+                start = other if usual < 0 and slow else usual
+            else:
+                start = -1
+                for case in self.cases[number]:
+                    start = _earliest(text, case, word.prefix,
+                                      len(text) if start < 0 else start, start)
+                if start < 0 and slow:  # another case (JavaScript), diacritics (résumé)
+                    start = self._slow(number, text)
             if start >= 0:
                 found += 1
                 first = start if first < 0 else min(first, start)
         return found, first
+
+    def _ascii_starts(self, text: str) -> list[tuple[int, int]]:
+        """For each ASCII word, in an ASCII ``text``: where it first starts in one of its usual
+        cases, and where in any case within ``_SLOW_SCAN`` characters (as ``_slow`` finds it);
+        -1 where it does not. The same answers as searching each case, in one pass."""
+        lowered = text.lower()  # ASCII: the same length, letter for letter
+        size, chunk = len(text), min(len(text), _SLOW_SCAN)
+        starts = []
+        for number, word in enumerate(self.words):
+            usual, other = -1, -1
+            if self._ascii[number]:
+                term, prefix, cases = word.term, word.prefix, self.cases[number]
+                length = len(term)
+                at = lowered.find(term)
+                while at >= 0:
+                    end = at + length
+                    if not (at and text[at - 1].isalnum()):
+                        if (prefix or end == size or not text[end].isalnum()) and \
+                                text[at:end] in cases:
+                            usual = at
+                            break
+                        if other < 0 and end <= chunk and (
+                                prefix or end == chunk or not text[end].isalnum()):
+                            other = at
+                    at = lowered.find(term, at + 1)
+            starts.append((usual, other))
+        return starts
 
     def _slow(self, number: int, text: str) -> int:
         """The first ``_SLOW_SCAN`` characters lowercased, then (diacritics) as the analyzer
@@ -452,24 +498,42 @@ def _snippet(marks: _Marks, doc: tantivy.Document, prompt_id: str,
 def _cut(text: str, anchor: int, marks: _Marks, *, before: int) -> str:
     """The words of ``text`` from ``before`` words ahead of the one at ``anchor``, matches
     marked, "..." where the text goes on."""
-    tokens = list(_TOKEN.finditer(text, max(0, anchor - 40 * before), anchor))[-before:] \
-        if before else []
-    for match in _TOKEN.finditer(text, anchor):
+    tokens = _words_before(text, anchor, before) if before else []
+    # From the start of a word, every run of letters and digits is a whole word.
+    words = _TOKEN if anchor and text[anchor - 1].isalnum() else _RUN
+    for match in words.finditer(text, anchor):
         if len(tokens) >= _SNIPPET_WORDS:
             break
-        tokens.append(match)
+        tokens.append(match.span())
     if not tokens:
         return ""
-    start, end = tokens[0].start(), tokens[-1].end()
+    start, end = tokens[0][0], tokens[-1][1]
     out = ["..."] if _TOKEN.search(text, 0, start) else []
     position = start
-    for token in tokens:
-        word = token.group()
-        out.append(text[position:token.start()])
+    for token_start, token_end in tokens:
+        word = text[token_start:token_end]
+        out.append(text[position:token_start])
         out.append(MARK_START + word + MARK_END if marks.marked(word) else word)
-        position = token.end()
+        position = token_end
     out.append("..." if _TOKEN.search(text, end) else text[end:].rstrip())
     return "".join(out)
+
+
+def _words_before(text: str, anchor: int, count: int) -> list[tuple[int, int]]:
+    """The spans of the last ``count`` words that start within ``40 * count`` characters ahead
+    of ``anchor`` (one cut short by ``anchor`` included), as ``_TOKEN`` finds them there: read
+    backwards, so that only these few are matched."""
+    low = max(0, anchor - 40 * count)
+    spans: list[tuple[int, int]] = []
+    for match in _RUN.finditer(text[low:anchor][::-1]):
+        start = anchor - match.end()
+        if start == low and low and text[low - 1].isalnum():
+            break  # the rest of a word that starts before the window
+        spans.append((start, anchor - match.start()))
+        if len(spans) == count:
+            break
+    spans.reverse()
+    return spans
 
 
 def _without_front_matter(text: str) -> str:
