@@ -52,8 +52,10 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # A plain scalar inside a flow sequence, kept to the plainest: no character that could end it,
 # start a mapping or a comment there.
 _FLOW_PLAIN = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ][^,\[\]{}#:?]*|-[0-9.][^,\[\]{}#:?]*")
-# `key: value` with a plain key and a one-line plain value that holds no ':' or '#'.
-_SIMPLE_ENTRY = re.compile(r"([A-Za-z_][\w-]*): +([^-?:,\[\]{}#&*!|>'\"%@` ][^#:]*?) *$")
+# `key: value` with a plain key and a one-line plain value that holds no ':' or '#', or `key:`
+# and nothing after it.
+_SIMPLE_ENTRY = re.compile(
+    r"([A-Za-z_][\w-]*):(?:$| +([^-?:,\[\]{}#&*!|>'\"%@` ][^#:]*?) *$)")
 _FLOW_STOP = re.compile(r" *([,\]])")
 _ESCAPES = {"0": "\0", "a": "\x07", "b": "\x08", "t": "\t", "n": "\n", "v": "\x0b",
             "f": "\x0c", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\",
@@ -80,19 +82,15 @@ class _Reader:
         self.offset = offset + 1  # 0-based line -> the file's 1-based line
         self.plain = plain
         self.spans: dict[DataPath, Span] = {}
-        indents: list[int] = []
-        significant: list[bool] = []
-        for line in lines:
-            content = line.lstrip(" ")
-            indent = len(line) - len(content)
-            indents.append(indent)
-            if content[:1] == "#" or not content:
-                significant.append(False)
-                continue
-            significant.append(True)
-            if indent == 0 and ((line.startswith(("---", "...")) and line[3:4] in ("", " "))
-                                or content[0] == "%"):
-                raise NotMine  # a document marker or a directive
+        contents = [line.lstrip(" ") for line in lines]
+        indents = [len(line) - len(content) for line, content in zip(lines, contents, strict=True)]
+        significant = [content[:1] not in ("#", "") for content in contents]
+        if text.startswith(("---", "...", "%")) or "\n---" in text or "\n..." in text \
+                or "\n%" in text:
+            for line in lines:
+                if (line.startswith(("---", "...")) and line[3:4] in ("", " ")) \
+                        or line.startswith("%"):
+                    raise NotMine  # a document marker or a directive
         self.indents = indents
         self.significant = significant
         # The end of the text, as PyYAML's marks place it (see the module's docstring).
@@ -156,8 +154,15 @@ class _Reader:
         while True:
             line = lines[index]
             simple = _SIMPLE_ENTRY.match(line, indent)
-            if simple is not None and (index == last or (significant[index + 1]
-                                                         and indents[index + 1] <= indent)):
+            if simple is not None and simple.group(2) is None:
+                # `key:` and a block below it (or null), the next most common.
+                key = simple.group(1)
+                if key in found or type(plain(key)) is not str:
+                    raise NotMine
+                found[key], index = self.below(index, simple.end(), indent, (*path, key),
+                                               (index + offset, indent + 1), mapping_value=True)
+            elif simple is not None and (index == last or (significant[index + 1]
+                                                           and indents[index + 1] <= indent)):
                 # The most common line, `key: value` with a one-line plain value, at once.
                 key = simple.group(1)
                 if key in found or type(plain(key)) is not str:
@@ -173,12 +178,14 @@ class _Reader:
                     raise NotMine  # PyYAML's event path words the refusal
                 found[key], index = self.value(index, after, indent, (*path, key),
                                                (index + offset, indent + 1), mapping_value=True)
-            index = self.next_significant(index)
-            if index == self.n or indents[index] < indent:
+            if index <= last and not significant[index]:
+                index = self.next_significant(index)
+            if index > last or indents[index] < indent:
                 break
-            if indents[index] > indent or self.is_entry(index):
+            if indents[index] > indent or (lines[index][indent] == "-"
+                                           and self.is_entry(index)):
                 raise NotMine  # a continued scalar, or a malformed block
-        self.spans[path] = (*key_at, *start, *self.at(index), None)
+        spans[path] = (*key_at, *start, *self.at(index), None)
         return found, index
 
     def key(self, line: str, column: int) -> tuple[str, int]:
