@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import itertools
 import json
 import logging
 import re
@@ -501,20 +502,20 @@ def _cut(text: str, anchor: int, marks: _Marks, *, before: int) -> str:
     tokens = _words_before(text, anchor, before) if before else []
     # From the start of a word, every run of letters and digits is a whole word.
     words = _TOKEN if anchor and text[anchor - 1].isalnum() else _RUN
-    for match in words.finditer(text, anchor):
-        if len(tokens) >= _SNIPPET_WORDS:
-            break
-        tokens.append(match.span())
+    tokens.extend(match.span() for match in itertools.islice(
+        words.finditer(text, anchor), max(0, _SNIPPET_WORDS - len(tokens))))
     if not tokens:
         return ""
     start, end = tokens[0][0], tokens[-1][1]
     out = ["..."] if _TOKEN.search(text, 0, start) else []
-    position = start
+    position = start  # the text from here to the next marked word is copied as it is
     for token_start, token_end in tokens:
         word = text[token_start:token_end]
-        out.append(text[position:token_start])
-        out.append(MARK_START + word + MARK_END if marks.marked(word) else word)
-        position = token_end
+        if marks.marked(word):
+            out.append(text[position:token_start])
+            out.append(MARK_START + word + MARK_END)
+            position = token_end
+    out.append(text[position:end])
     out.append("..." if _TOKEN.search(text, end) else text[end:].rstrip())
     return "".join(out)
 
