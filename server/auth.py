@@ -114,9 +114,14 @@ class UsageTimes:
     interval: float = 1.0
     _pending: dict[str, str] = field(default_factory=dict)
     _written_at: float = float("-inf")
+    _second: tuple[int, str] = (-1, "")  # ``now()`` of the last request: written once a second
 
     def used(self, name: str) -> None:
-        self._pending[name] = now()
+        second = int(time.time())
+        if self._second[0] != second:
+            self._second = (second, datetime.fromtimestamp(second, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"))
+        self._pending[name] = self._second[1]
         if time.monotonic() - self._written_at >= self.interval:
             self.flush()
 

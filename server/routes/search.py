@@ -33,6 +33,11 @@ async def search(
     elif caller.role == "consumer":
         allowed = view.allowed
     hits = index.search(q, limit=limit, allowed=allowed)
-    return fast_json(SearchResponse, {"query": q, "hits": [
-        {**index.entries[h.id].summary.summary(), "score": round(h.score, 4),
-         "snippet": h.snippet} for h in hits]})
+    found = []
+    entries = index.entries
+    for hit in hits:
+        shown = entries[hit.id].summary.summary()  # a new dict each time: completed in place
+        shown["score"] = round(hit.score, 4)
+        shown["snippet"] = hit.snippet
+        found.append(shown)
+    return fast_json(SearchResponse, {"query": q, "hits": found})
