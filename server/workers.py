@@ -86,13 +86,23 @@ class Workers:
 
     def results(self, stop: threading.Event | None = None) -> Iterator[Examined]:
         """Each file's record and search document, chunk by chunk as the workers finish;
-        ``Cancelled`` once ``stop`` is set."""
-        for future in as_completed(self._chunks):
-            if stop is not None and stop.is_set():
-                raise Cancelled
-            for record, doc in marshal.loads(future.result()):  # noqa: S302 - our own workers
-                yield FileRecord.from_fields(record), None if doc is None else SearchDoc(
-                    doc[0], doc[1], doc[2], doc[3], doc[4], tuple(doc[5]), doc[6])
+        ``Cancelled`` once ``stop`` is set.
+
+        The garbage collector waits until they are all read (and taken in by the caller): the
+        records live on, and each collection their growing number set off walked the whole heap
+        again, 0.4-0.6 s of a 10,000-prompt first start. The build collects once at its end."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for future in as_completed(self._chunks):
+                if stop is not None and stop.is_set():
+                    raise Cancelled
+                for record, doc in marshal.loads(future.result()):  # noqa: S302 - ours
+                    yield FileRecord.from_fields(record), None if doc is None else SearchDoc(
+                        doc[0], doc[1], doc[2], doc[3], doc[4], tuple(doc[5]), doc[6])
+        finally:
+            if collecting:
+                gc.enable()
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
