@@ -15,6 +15,7 @@ import pytest
 
 from promptctl.library import Library
 from promptctl.sources import MAX_FILE_BYTES, GitTreeSource
+from server.cache import Lru
 from server.index import Index, IndexBuilder
 from server.records import SNIPPET_CHARS
 from server.store import IndexStore, remove_stale
@@ -403,6 +404,48 @@ def test_index_caches_unused_for_a_month_are_removed_unless_held(tmp_path: Path)
     store.close()
     # Opening it rewrote its version file: it counts as used today.
     assert remove_stale(parent, mine) == []
+
+
+def test_texts_read_last_stay_decoded_but_only_for_blobs_the_store_keeps(
+        tmp_path: Path) -> None:
+    """A kept text read once is served from memory (its row may be gone), never for a blob
+    whose text the store dropped or, in another store of the process, never kept."""
+    store = IndexStore.open(tmp_path / "cache")
+    other = IndexStore.open(tmp_path / "other")
+    assert store is not None
+    assert other is not None
+    first, second = "e7a1" * 10, "e7a2" * 10  # made up: no other test reads them
+    texts = {first: "first text", second: "second text"}
+    assert store.keep_texts(texts, texts.get) == 2
+    assert store.text(first) == "first text"
+    with store.db:
+        store.db.execute("DELETE FROM texts")  # behind its back: the text read stays in memory
+    assert store.text(first) == "first text"
+    assert store.text(second) is None  # never read: the row is gone
+    assert other.text(first) is None
+    store.keep_texts([], texts.get)  # the prompt is gone: so is its text
+    assert store.text(first) is None
+    store.close()
+    other.close()
+
+
+def test_an_lru_by_weight_keeps_the_latest_values_within_its_size() -> None:
+    kept: Lru[str] = Lru(10, weigh=len)
+    kept.put("a", "1234")
+    kept.put("b", "1234")
+    assert kept.get("a") == "1234"  # now the latest
+    kept.put("c", "1234")  # 12 > 10: the least recently used goes
+    assert (kept.get("a"), kept.get("b"), kept.get("c")) == ("1234", None, "1234")
+    kept.put("a", "1")  # replaced: its old weight no longer counts
+    kept.put("d", "12345")
+    assert [kept.get(k) for k in "acd"] == ["1", "1234", "12345"]
+    kept.put("e", "x" * 11)  # heavier than the whole: not kept, and nothing goes for it
+    assert kept.get("e") is None
+    assert [kept.get(k) for k in "acd"] == ["1", "1234", "12345"]
+    counted: Lru[int] = Lru(2)
+    for number in range(3):
+        counted.put(number, number)
+    assert [counted.get(n) for n in range(3)] == [None, 1, 2]
 
 
 def test_the_index_cache_keeps_the_prompts_texts_for_snippets(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import subprocess
 import sys
@@ -18,7 +19,8 @@ import tantivy
 
 from promptctl.library import Library
 from promptctl.model import Prompt
-from promptctl.search import SearchIndex, fts_query
+from promptctl.search import MARK_END, MARK_START, SearchIndex, fts_query
+from server import search
 from server.search import _COMPLETIONS, PromptSearch, SearchDoc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,6 +211,105 @@ def test_a_long_text_is_cut_on_both_sides() -> None:
     index = indexed(doc("s/long", body=body))
     hit = index.searcher().search("needle ", snippet_text=lambda _id: body)[0]
     assert hit.snippet == "...w97 w98 w99 [needle] v0 v1 v2 v3 v4 v5 v6 v7..."
+
+
+@pytest.mark.parametrize(("body", "query", "snippet"), [
+    # A word in its usual cases is found before the same word in another case earlier on.
+    ("the jAvA way, then Java again", "java", "...[jAvA] way, then [Java] again"),
+    # Only in another case: found the slow way near the start of the text...
+    ("Write it in jAvAsCrIpT today", "javascript", "Write it in [jAvAsCrIpT] today"),
+    # ...and not past _SLOW_SCAN characters, where the snippet is the description.
+    ("filler " * 1200 + "jAvAsCrIpT", "javascript", "About scripts"),
+    ("filler " * 1200 + "JAVASCRIPT", "javascript", "...filler filler filler [JAVASCRIPT]"),
+    # The words before a match are whole: one cut by the window ahead of it is left out.
+    ("intro " + "x" * 150 + " alpha beta needle", "needle", "...alpha beta [needle]"),
+    ("x" * 150 + "_alpha beta needle", "needle", "...alpha beta [needle]"),
+])
+def test_snippets_pick_the_usual_case_and_whole_words(body: str, query: str,
+                                                      snippet: str) -> None:
+    index = indexed(doc("s/one", title="Unrelated", description="About scripts", body=body))
+    hits = index.searcher().search(query, snippet_text=lambda _id: body)
+    assert [h.snippet for h in hits] == [snippet]
+
+
+def _reference_scan(marks: search._Marks, text: str, slow: bool) -> tuple[int, int]:
+    """``_Marks.scan`` as it was first written: each case of each word searched on its own."""
+    found, first = 0, -1
+    for number, word in enumerate(marks.words):
+        start = -1
+        for case in marks.cases[number]:
+            start = search._earliest(text, case, word.prefix,
+                                     len(text) if start < 0 else start, start)
+        if start < 0 and slow:
+            start = marks._slow(number, text)
+        if start >= 0:
+            found += 1
+            first = start if first < 0 else min(first, start)
+    return found, first
+
+
+def _reference_cut(text: str, anchor: int, marks: search._Marks, before: int) -> str:
+    """``_cut`` as it was first written: every word of the window ahead of the anchor matched."""
+    tokens = list(search._TOKEN.finditer(text, max(0, anchor - 40 * before), anchor))[
+        -before:] if before else []
+    for match in search._TOKEN.finditer(text, anchor):
+        if len(tokens) >= search._SNIPPET_WORDS:
+            break
+        tokens.append(match)
+    if not tokens:
+        return ""
+    start, end = tokens[0].start(), tokens[-1].end()
+    out = ["..."] if search._TOKEN.search(text, 0, start) else []
+    position = start
+    for token in tokens:
+        word = token.group()
+        out.append(text[position:token.start()])
+        out.append(MARK_START + word + MARK_END if marks.marked(word) else word)
+        position = token.end()
+    out.append("..." if search._TOKEN.search(text, end) else text[end:].rstrip())
+    return "".join(out)
+
+
+_VOCABULARY = ["java", "Java", "JAVA", "jAva", "JavaScript", "javascript", "résumé", "RESUME",
+               "straße", "STRASSE", "İstanbul", "ΣΟΦΙΑ", "σοφια", "ﬁle", "FILE", "data_set",
+               "x", "a1", "1a", "go", "GO", "café", "naïve", "ǅemal", "日本語", "x" * 130]
+_SEPARATORS = [" ", "  ", "\n", ", ", ".", "-", "_", "/", "(", "—", "\t", "é", ""]
+
+
+def test_snippet_scans_and_cuts_answer_as_their_plain_versions() -> None:
+    """The scan (one lowercase search for every case of an ASCII word in an ASCII text) and the
+    cut (the words ahead of a match read backwards) against their plain versions, on texts of
+    every size with words in odd cases, across the slow scan's limit, cut by the window."""
+    rng = random.Random(12)
+
+    def text(size: int, ascii_only: bool) -> str:
+        words = [w for w in _VOCABULARY if w.isascii()] if ascii_only else _VOCABULARY
+        separators = [s for s in _SEPARATORS if s.isascii()] if ascii_only else _SEPARATORS
+        return "".join(rng.choice(words) + rng.choice(separators) for _ in range(size))
+
+    checked = 0
+    for _ in range(400):
+        chosen = rng.sample(_VOCABULARY[:-1], rng.choice((1, 1, 2, 3)))
+        if rng.random() < 0.5:
+            chosen[-1] = chosen[-1][:max(1, len(chosen[-1]) - rng.randrange(0, 4))]
+        words = search._query_words(" ".join(chosen) + rng.choice(("", " ")))
+        if not words:
+            continue
+        marks = search._Marks(words)
+        for size in (0, 3, 40, 2_000):
+            body = text(size, rng.random() < 0.6)
+            if size == 2_000:  # a word across the slow scan's limit
+                cut = rng.randrange(search._SLOW_SCAN - 6, search._SLOW_SCAN + 2)
+                body = body[:cut] + rng.choice(_VOCABULARY) + body[cut:]
+            for slow in (False, True):
+                assert marks.scan(body, slow=slow) == _reference_scan(marks, body, slow), (
+                    chosen, slow)
+            for anchor in (0, rng.randrange(len(body) + 1), rng.randrange(len(body) + 1)):
+                for before in (0, 3):
+                    assert search._cut(body, anchor, marks, before=before) == \
+                        _reference_cut(body, anchor, marks, before), (chosen, anchor, before)
+            checked += 1
+    assert checked > 1_000
 
 
 # Updates, views and what is kept -------------------------------------------------------------
