@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -313,6 +314,26 @@ def test_a_kept_index_is_used_by_one_server_and_only_by_the_same_code(
     index = builder.build()
     assert builder.examined == len(LIBRARY)
     assert _search_ids(index, "runbook") == ["ops/runbook"]
+    builder.close()
+
+
+def test_a_kept_record_that_does_not_read_back_is_examined_again_alone(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    """The records are read back in one go; one damaged row costs its own file, not all."""
+    repo = make_repo(LIBRARY)
+    cache = tmp_path / "cache"
+    builder = _kept_builder(repo, cache)
+    builder.persist(builder.build().commit)
+    builder.close()
+    with sqlite3.connect(cache / "index.sqlite3") as db:
+        db.execute("UPDATE records SET record = '[\"prompts/demo/greet' "
+                   "WHERE path = 'prompts/demo/greet.prompt.md'")
+    db.close()
+    builder = _kept_builder(repo, cache)
+    index = builder.build()
+    assert builder.examined == 1
+    assert sorted(index.entries) == sorted(IndexBuilder(repo, "main").build().entries)
+    assert index.entries["demo/greet"].summary.path == "prompts/demo/greet.prompt.md"
     builder.close()
 
 
