@@ -99,6 +99,8 @@ def run() -> None:
     if quick.COMPLETE_VAR in os.environ:
         completion.init()
         completion.narrow(app)
+    else:
+        completion.narrow_to(app, sys.argv[1:])
     try:
         app(prog_name="promptctl")
     except PromptctlError as exc:

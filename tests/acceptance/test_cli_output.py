@@ -242,3 +242,27 @@ def test_validate_counts_the_files_it_was_asked_about(cli: CliRunner,
     assert cli("validate", "prompts/more", "--json", "--repo", str(repo),
                cwd=repo).json()["files_checked"] == 2
     assert "4 files checked" in cli("validate", "--repo", str(repo)).stdout
+
+
+def test_a_run_builds_the_command_it_names_and_keeps_typers_answers_otherwise() -> None:
+    """A run builds only the command its arguments name; help, groups and typos answer as
+    they do with every command built."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "promptctl", *args], check=False,
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    listed = run("--help")
+    assert listed.returncode == 0
+    assert "serve" in listed.stdout
+    assert "validate" in listed.stdout
+    serve_help = run("--color", "never", "serve", "--help")
+    assert serve_help.returncode == 0
+    assert "--index-cache" in serve_help.stdout
+    keys = run("keys", "--help")
+    assert keys.returncode == 0
+    assert "revoke" in keys.stdout
+    typo = run("validat")
+    assert typo.returncode == 2
+    assert "validate" in typo.stderr  # typer's suggestion needs every command
+    assert run("--version").stdout.startswith("promptctl ")
