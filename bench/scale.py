@@ -17,6 +17,9 @@ Figures, printed beside the goal of each, with the load average at the time:
    sent twice), with the server's answer-cache hits reported apart;
 5. 16 clients sending distinct searches: searches per second.
 
+The server runs as ``promptctl serve`` does by default: with its search workers (one process per
+core but one, ``server.searchpool``), whose memory is printed apart from the server's.
+
 The searches are sent by ``foundation.http_load``, a keep-alive HTTP/1.1 client that costs the
 shared machine little CPU; what it took per request is printed beside figures 4 and 5. A query
 sent to the server before (the warm-up's, or an earlier figure's) may be answered from its
@@ -191,6 +194,17 @@ def _rss_mib(pid: int) -> float | None:
     return None
 
 
+def _children(pid: int) -> list[int]:
+    """The server's child processes (its search workers)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _dir_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / (1024 * 1024)
 
@@ -254,6 +268,9 @@ def server_figures(library: Library, work: Path) -> dict[str, Any]:
         figures["search_16_client_cpu_us"] = many["client_cpu_us"]
         figures["search_16_load"] = load_average()
         figures["rss_mib"] = _rss_mib(pid)
+        workers = [_rss_mib(child) for child in _children(pid)]
+        figures["search_workers"] = len(workers)
+        figures["workers_rss_mib"] = sum(w for w in workers if w is not None)
     figures["cache_mib"] = _dir_mib(cache)
     # A restart over what the first run kept, one commit newer.
     subprocess.run(["git", "merge", "-q", "--ff-only", "pr"], cwd=library.repo, check=True,
@@ -288,6 +305,7 @@ LABELS = {
     "start_cpu_s": "  CPU seconds of that start",
     "restart_s": "restart with the index kept (s)",
     "rss_mib": "server RSS (MiB)",
+    "workers_rss_mib": "  its search workers' RSS, all of them (MiB)",
     "cache_mib": "index cache on disk (MiB)",
     "prompt_mib": "  prompt files (MiB)",
     "search_p95_ms": "search p95, 300 distinct queries, one client (ms)",

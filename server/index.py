@@ -129,13 +129,21 @@ class Index:
     def search(self, text: str, *, limit: int, allowed: frozenset[str] | None) -> list[Hit]:
         """Hits of this index; the same question is answered once per index (search-as-you-type
         sends the same prefixes over and over). Snippets come from the prompts' files."""
-        key = (text, limit, allowed)
-        hits = self.search_cache.get(key)
+        hits = self.cached_search(text, limit=limit, allowed=allowed)
         if hits is None:
             hits = self.searcher.search(text, limit=limit, allowed=allowed,
                                         snippet_text=self._snippet_text)
-            self.search_cache.put(key, hits)
+            self.remember_search(text, hits, limit=limit, allowed=allowed)
         return hits
+
+    def cached_search(self, text: str, *, limit: int,
+                      allowed: frozenset[str] | None) -> list[Hit] | None:
+        return self.search_cache.get((text, limit, allowed))
+
+    def remember_search(self, text: str, hits: list[Hit], *, limit: int,
+                        allowed: frozenset[str] | None) -> None:
+        """Hits found elsewhere (a search worker, ``server.searchpool``), for the next ask."""
+        self.search_cache.put((text, limit, allowed), hits)
 
     def _snippet_text(self, prompt_id: str) -> str | None:
         entry = self.entries.get(prompt_id)

@@ -47,7 +47,7 @@ class Reloader:
         self.reload_error: str | None = None
         self.fetch_error: str | None = None
         self.last_check: float | None = None
-        self._on_reload = on_reload
+        self.on_reload = on_reload
         self._on_failure = on_failure
         self.on_tick = on_tick
         self._wake = threading.Event()
@@ -151,8 +151,8 @@ class Reloader:
         seconds = time.perf_counter() - started
         log.info("indexed %s: %d prompts, %d with errors, in %.0f ms", new.commit[:12],
                  len(new.entries), len(new.errors), seconds * 1000)
-        if self._on_reload is not None:
-            self._on_reload(new, seconds)
+        if self.on_reload is not None:
+            self.on_reload(new, seconds)
         self._unsaved = new.commit
         return CheckResult(new.commit, True, None)
 

@@ -36,6 +36,7 @@ class Settings:
     # How long POST /api/v1/usage waits for its event to be committed before answering 503.
     usage_ack_seconds: float = DEFAULT_USAGE_ACK_SECONDS
     index_cache: Path | None = None  # a directory kept between runs (server.store); None: none
+    search_workers: int = 0  # processes answering searches (server.searchpool); needs index_cache
     webhook_secret: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rate_per_second: float = DEFAULT_RATE_PER_SECOND  # per key; 0 disables the limit

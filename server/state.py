@@ -13,6 +13,7 @@ from server.auth import Caller, KeyStore, UsageTimes, last_used_path
 from server.index import Index, IndexBuilder
 from server.ratelimit import RateLimiter
 from server.reloader import Reloader
+from server.searchpool import SearchPool
 from server.settings import Settings
 from server.telemetry import ServerMetrics
 from server.usage import UsageEvent, UsageStore
@@ -33,6 +34,7 @@ class ServerState:
     versions: VersionResolver
     limiter: RateLimiter
     usage: UsageStore | None = None
+    search_pool: SearchPool | None = None
     keys: KeyStore | None = None
     key_times: UsageTimes | None = None
     _keys_stamp: tuple[int, int, int] | None = field(default=None, repr=False)
@@ -45,11 +47,14 @@ class ServerState:
         metrics = ServerMetrics()
         if builder is None:
             builder = IndexBuilder(settings.repo, settings.ref)
-        reloader = Reloader(settings, builder, on_reload=metrics.indexed,
-                            on_failure=metrics.reload_failures.inc)
+        reloader = Reloader(settings, builder, on_failure=metrics.reload_failures.inc)
         state = cls(settings=settings, metrics=metrics, builder=builder, reloader=reloader,
                     versions=VersionResolver(settings.repo, builder),
                     limiter=RateLimiter(settings.rate_per_second, settings.rate_burst))
+        if settings.index_cache is not None and settings.search_workers > 0:
+            state.search_pool = SearchPool(settings.index_cache, settings.repo,
+                                           settings.search_workers)
+        reloader.on_reload = state.indexed
         reloader.on_tick = state.reload_keys_if_changed
         return state
 
@@ -57,7 +62,17 @@ class ServerState:
     def index(self) -> Index | None:
         return self.reloader.index
 
+    def indexed(self, index: Index, seconds: float) -> None:
+        """A new index is served (on the reloader's thread)."""
+        self.metrics.indexed(index, seconds)
+        pool = self.search_pool
+        if pool is not None and self.builder.store is not None:  # the kept index is on disk
+            pool.publish(index, index.view("consumer").allowed,
+                         {i: e.summary.blob for i, e in index.entries.items()})
+
     def start(self) -> None:
+        if self.search_pool is not None:
+            self.search_pool.bind(asyncio.get_running_loop())
         if self.settings.keys_file is not None:
             self.keys = KeyStore.load(self.settings.keys_file)
             self._keys_stamp = _stamp(self.settings.keys_file)
@@ -72,6 +87,8 @@ class ServerState:
 
     def stop(self) -> None:
         self.reloader.stop()
+        if self.search_pool is not None:
+            self.search_pool.close()
         self._flush_key_times()
         if self.usage is not None:
             self.usage.close()

@@ -222,6 +222,24 @@ class IndexStore:
         self._lock.close()  # releases the flock
 
 
+class KeptTexts:
+    """The prompts' kept texts of the index cache in ``root``, read-only, for another process
+    (``server.searchpool``'s workers) while the server writes (WAL)."""
+
+    def __init__(self, root: Path) -> None:
+        self._uri = (root.resolve() / "index.sqlite3").as_uri() + "?mode=ro"
+        self._db: sqlite3.Connection | None = None
+
+    def text(self, blob: str) -> str | None:
+        try:
+            if self._db is None:
+                self._db = sqlite3.connect(self._uri, uri=True)
+            row = self._db.execute("SELECT text FROM texts WHERE blob = ?", (blob,)).fetchone()
+            return None if row is None else zlib.decompress(row[0]).decode("utf-8")
+        except (sqlite3.Error, zlib.error, UnicodeDecodeError):
+            return None
+
+
 STALE_DAYS = 30.0  # a default cache directory unused this long is removed by the next server
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from server.index import Index
 from server.metrics import Registry
+from server.searchpool import SearchPool
 from server.usage import UsageStore
 
 ACCESS_LOGGER = "promptctl.server.access"
@@ -54,6 +55,12 @@ class ServerMetrics:
                                       "Usage events deleted for being older than the retention.")
         self.usage_healthy = r.gauge("promptctl_usage_store_healthy",
                                      "1 while the usage store writes, 0 after a failure.")
+        self.search_workers = r.gauge("promptctl_search_workers",
+                                      "Search worker processes running (server.searchpool).")
+        self.search_answers = r.counter("promptctl_search_answers_total",
+                                        "Searches answered, not from the answer cache: by "
+                                        "a search worker or by the server process.",
+                                        labels=("by",))
         self._commit: tuple[str, str] | None = None
         self._usage_seen = (0, 0, 0, 0)
 
@@ -66,8 +73,11 @@ class ServerMetrics:
         self.prompt_errors.set(len(index.errors))
         self.reload_duration.observe(seconds)
 
-    def render(self, index: Index | None, usage: UsageStore | None) -> str:
+    def render(self, index: Index | None, usage: UsageStore | None,
+               pool: SearchPool | None = None) -> str:
         """The exposition text, with the values that are read at scrape time brought up to date."""
+        if pool is not None:
+            self.search_workers.set(pool.running)
         if index is not None:
             self.index_age.set(max(0.0, time.time() - index.built_at))
         if usage is not None:

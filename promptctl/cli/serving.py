@@ -46,6 +46,11 @@ def _default_usage_db() -> Path:
     return Path(state) / "promptctl" / "usage.sqlite3"
 
 
+def _default_search_workers() -> int:
+    """One search process per core beside the server's, up to four."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
 def _default_index_cache(repo: Path, ref: str) -> Path:
     """One directory per repository and ref, under the user's cache directory."""
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -92,6 +97,11 @@ def serve(
     no_index_cache: Annotated[bool, typer.Option(
         "--no-index-cache", help="Keep nothing between runs: every start examines every "
                                  "prompt.")] = False,
+    search_workers: Annotated[int | None, typer.Option(
+        "--search-workers", metavar="N", min=0,
+        help="Processes that answer searches beside the server's own, over the index cache "
+             "(0: the server alone; needs the index cache) [default: the cores but one, at "
+             "most 4].", show_default=False)] = None,
     webhook_secret_env: Annotated[str | None, typer.Option(
         "--webhook-secret-env", metavar="NAME",
         help="Environment variable holding the GitHub webhook secret for "
@@ -119,11 +129,17 @@ def serve(
                              "variable is empty or unset; export the webhook's secret in it")
     root = resolve_root(repo)
     cache_dir = None if no_index_cache else index_cache or _default_index_cache(root, ref)
+    if cache_dir is None and search_workers:
+        raise UsageError("--search-workers needs the index cache (its workers read the search "
+                         "index from it): drop --no-index-cache, or --search-workers")
     settings = Settings(repo=root, ref=ref, host=host, port=port, keys_file=keys,
                         poll_seconds=poll, fetch_remote=fetch, allow_anonymous=allow_anonymous,
                         usage_db=usage_db or _default_usage_db(), webhook_secret=secret,
                         usage_retention_days=usage_retention_days or None,
                         index_cache=cache_dir,
+                        search_workers=0 if cache_dir is None else (
+                            _default_search_workers() if search_workers is None
+                            else search_workers),
                         rate_per_second=rate_limit, rate_burst=max(1, int(rate_limit * 2)))
     # Everything that can be refused is refused here, before the port is bound.
     check_exposure(settings)

@@ -98,5 +98,5 @@ def _error(errors: PromptErrors) -> dict[str, Any]:
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
             responses={200: {"content": {CONTENT_TYPE: {}}}})
 async def metrics(state: StateDep) -> PlainTextResponse:
-    return PlainTextResponse(state.metrics.render(state.index, state.usage),
+    return PlainTextResponse(state.metrics.render(state.index, state.usage, state.search_pool),
                              media_type=CONTENT_TYPE)

@@ -6,9 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from server.deps import CallerDep, IndexDep
+from promptctl.search import Hit
+from server.deps import CallerDep, IndexDep, StateDep
+from server.index import Index
 from server.models import SearchResponse
 from server.routes.common import ERRORS, FiltersDep, fast_json, refuse_empty
+from server.state import ServerState
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 
@@ -17,6 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 async def search(
     caller: CallerDep,
     index: IndexDep,
+    state: StateDep,
     filters: FiltersDep,
     q: Annotated[str, Query(max_length=500, description=(
         "Words to find in titles, tags, descriptions, ids and templates; the last word is a "
@@ -27,12 +31,13 @@ async def search(
     refuse_empty("give the words to find (GET /api/v1/prompts lists prompts without a "
                  "query)", blank=False, q=q)
     view = index.view(caller.role)
-    allowed: frozenset[str] | None = None
-    if filters.active:
-        allowed = filters.select(index.entries[i].summary for i in view.ids)
-    elif caller.role == "consumer":
-        allowed = view.allowed
-    hits = index.search(q, limit=limit, allowed=allowed)
+    if filters.active:  # ids chosen by this request: not worth a search worker
+        hits = await _search(state, index, q, limit,
+                             filters.select(index.entries[i].summary for i in view.ids), None)
+    else:
+        consumer = caller.role == "consumer"
+        hits = await _search(state, index, q, limit, view.allowed if consumer else None,
+                             consumer)
     found = []
     entries = index.entries
     for hit in hits:
@@ -41,3 +46,21 @@ async def search(
         shown["snippet"] = hit.snippet
         found.append(shown)
     return fast_json(SearchResponse, {"query": q, "hits": found})
+
+
+async def _search(state: ServerState, index: Index, text: str, limit: int,
+                  allowed: frozenset[str] | None, consumer: bool | None) -> list[Hit]:
+    """Hits among ``allowed`` ids (None: all): the answer cache's, else a search worker's
+    (``server.searchpool``; ``consumer``: what it is to search, consumers' prompts or all,
+    None: not it), else this process's."""
+    hits = index.cached_search(text, limit=limit, allowed=allowed)
+    if hits is not None:
+        return hits
+    if state.search_pool is not None and consumer is not None:
+        hits = await state.search_pool.search(index, text, limit=limit, consumer=consumer)
+        if hits is not None:
+            index.remember_search(text, hits, limit=limit, allowed=allowed)
+            state.metrics.search_answers.labels(by="worker").inc()
+            return hits
+    state.metrics.search_answers.labels(by="server").inc()
+    return index.search(text, limit=limit, allowed=allowed)

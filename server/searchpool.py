@@ -1,0 +1,332 @@
+"""Searches answered by worker processes, so that a search uses a second core.
+
+A search is mostly Python: the search index answers in a tenth of a millisecond, then the hits'
+snippets are cut from the prompts' texts. One server process answers on one core, so the read
+API's searches per second stop at what one core does. The workers of a ``SearchPool`` open the
+kept index (``server.store``: the search index and the prompts' texts, on disk) read-only and
+answer searches the server process sends them; the server process does the rest (HTTP, keys,
+roles, filters, the answer cache, usage and metrics), so nothing about sessions, limits or
+counters is split between processes.
+
+A worker answers for one index at a time. After every build, the reloader *publishes* the
+index: the search index's commit (its opstamp), the ids consumers may see and each prompt's
+blob id. A worker reloads the search index and serves that index only if it finds the same
+commit; until then, and for a search of any other index (a request that began before a reload),
+it says so and the server searches in process, as it does without workers. It does the same
+when every worker is busy with ``QUEUE`` searches, when a worker stops answering, and for
+searches with filters (their allowed ids change with every request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import multiprocessing
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promptctl.search import Hit
+
+if TYPE_CHECKING:
+    from server.index import Index
+
+log = logging.getLogger("promptctl.server.search")
+
+QUEUE = 8  # searches waiting at each worker before the server process searches one itself
+ANSWER_SECONDS = 10.0  # a worker that takes longer is given up on (the search runs in process)
+
+# Messages, as tuples: ("view", generation, opstamp, consumer ids, {id: blob}) and
+# ("search", request, generation, text, limit, consumer?) to a worker; (request, hits or None)
+# back, a hit as (id, score, snippet, matched).
+_View = tuple[str, int, int, frozenset[str], dict[str, str]]
+
+
+def opstamp(search_dir: Path) -> int | None:
+    """The commit of the search index in ``search_dir`` (its ``meta.json``), or None."""
+    try:
+        return int(json.loads((search_dir / "meta.json").read_text(encoding="utf-8"))["opstamp"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any  # multiprocessing's SpawnProcess
+    conn: Connection
+    sending: threading.Lock = field(default_factory=threading.Lock)
+    waiting: dict[int, asyncio.Future[list[Any] | None]] = field(default_factory=dict)
+    alive: bool = True
+
+
+class SearchPool:
+    """``workers`` processes searching the kept index in ``store_root``. ``bind`` is called on
+    the server's event loop, ``publish`` by the reloader after each build (the first starts the
+    workers), ``search`` by the search route; ``search`` answering None means "search in
+    process"."""
+
+    def __init__(self, store_root: Path, repo_path: Path, workers: int) -> None:
+        self.store_root = store_root
+        self.repo_path = repo_path
+        self.size = workers
+        self._workers: list[_Worker] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._published: tuple[Index, int] | None = None  # the index the workers serve
+        self._generation = itertools.count(1)
+        self._requests = itertools.count(1)
+        self._started = False
+        self._closing = False
+        self.answered = 0  # searches the workers answered
+        self.declined = 0  # searches sent that came back for the server process to answer
+
+    @property
+    def running(self) -> int:
+        return sum(1 for w in self._workers if w.alive)
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The event loop that sends searches and awaits the answers."""
+        self._loop = loop
+
+    def publish(self, index: Index, consumer_ids: frozenset[str],
+                blobs: Mapping[str, str]) -> None:
+        """Have the workers serve ``index`` (called right after it was built, by the thread
+        that builds: the search index cannot move on before the workers hear of it). The first
+        call starts the workers: they do not compete with the first build for the cores."""
+        if not self._started:
+            self._start()
+        stamp = opstamp(self.store_root / "search")
+        self._published = None  # until the workers have it
+        if stamp is None:
+            return
+        generation = next(self._generation)
+        message: _View = ("view", generation, stamp, consumer_ids, dict(blobs))
+        for worker in self._workers:
+            with worker.sending:  # searches skip a worker that is being sent a view
+                self._send(worker, message)
+        self._published = (index, generation)
+
+    async def search(self, index: Index, text: str, *, limit: int,
+                     consumer: bool) -> list[Hit] | None:
+        """The hits a worker found for ``index`` (all prompts, or only those consumers may see),
+        or None where the server process should search (see the module's docstring)."""
+        published = self._published
+        if published is None or published[0] is not index or self._loop is None:
+            return None
+        live = [w for w in self._workers if w.alive and len(w.waiting) < QUEUE]
+        if not live:
+            return None
+        worker = min(live, key=lambda w: len(w.waiting))
+        if not worker.sending.acquire(blocking=False):
+            return None
+        request = next(self._requests)
+        answer: asyncio.Future[list[Any] | None] = self._loop.create_future()
+        worker.waiting[request] = answer
+        try:
+            sent = self._send(worker, ("search", request, published[1], text, limit, consumer))
+        finally:
+            worker.sending.release()
+        if not sent:
+            return None
+        try:
+            found = await asyncio.wait_for(answer, ANSWER_SECONDS)
+        except TimeoutError:
+            worker.waiting.pop(request, None)
+            log.warning("search worker %s did not answer in %.0f s; searching in process",
+                        worker.process.name, ANSWER_SECONDS)
+            return None
+        if found is None:
+            self.declined += 1
+            return None
+        self.answered += 1
+        return [Hit(hit_id, score, snippet, tuple(matched))
+                for hit_id, score, snippet, matched in found]
+
+    def close(self) -> None:
+        """Stop the workers (as the server stops)."""
+        self._closing = True
+        self._published = None
+        for worker in self._workers:
+            with worker.sending:
+                self._send(worker, ("stop",))  # it ends, and its answers' reader with it
+        for worker in self._workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.terminate()
+            worker.conn.close()
+        self._workers = []
+
+    # --- on the reloader's thread and the readers' ------------------------------------------
+
+    def _start(self) -> None:
+        self._started = True
+        context = multiprocessing.get_context("spawn")  # the server runs threads: no fork
+        workers = []
+        for number in range(self.size):
+            ours, theirs = context.Pipe(duplex=True)
+            process = context.Process(
+                target=work, name=f"promptctl-search-{number + 1}", daemon=True,
+                args=(theirs, str(self.store_root), str(self.repo_path)))
+            try:
+                process.start()
+            except OSError as exc:
+                log.warning("cannot start search worker processes (%s); searching in the "
+                            "server process", exc)
+                ours.close()
+                theirs.close()
+                break
+            theirs.close()
+            worker = _Worker(process, ours)
+            workers.append(worker)
+            threading.Thread(target=self._read, args=(worker,), daemon=True,
+                             name=f"{process.name}-answers").start()
+        self._workers = workers
+
+    def _send(self, worker: _Worker, message: tuple[Any, ...]) -> bool:
+        """Send with ``worker.sending`` held; False (and the worker lost) where it fails."""
+        if not worker.alive:
+            return False
+        try:
+            worker.conn.send(message)
+        except (OSError, ValueError) as exc:
+            self._lost(worker, exc)
+            return False
+        return True
+
+    def _read(self, worker: _Worker) -> None:
+        """The worker's answers, handed to the event loop as they come (a thread per worker:
+        blocking reads, while the loop and the reloader write)."""
+        while True:
+            try:
+                request, hits = worker.conn.recv()
+            except (EOFError, OSError, ValueError) as exc:
+                self._lost(worker, exc)
+                return
+            loop = self._loop
+            if loop is not None:
+                try:
+                    loop.call_soon_threadsafe(self._answered, worker, request, hits)
+                except RuntimeError:  # the loop is closed: the server has stopped
+                    return
+
+    def _answered(self, worker: _Worker, request: int, hits: list[Any] | None) -> None:
+        answer = worker.waiting.pop(request, None)
+        if answer is not None and not answer.done():
+            answer.set_result(hits)
+
+    def _lost(self, worker: _Worker, exc: BaseException) -> None:
+        if worker.alive and not self._closing:
+            log.warning("search worker %s stopped (%s); searching in the server process",
+                        worker.process.name, str(exc) or type(exc).__name__)
+        worker.alive = False
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                loop.call_soon_threadsafe(self._fail_waiting, worker)
+
+    def _fail_waiting(self, worker: _Worker) -> None:
+        for answer in worker.waiting.values():
+            if not answer.done():
+                answer.set_result(None)
+        worker.waiting.clear()
+
+
+# --- the worker process -----------------------------------------------------------------------
+
+
+def work(conn: Connection, store_root: str, repo_path: str) -> None:
+    """A worker's life: answer the messages of ``conn`` until it closes (Ctrl-C in a terminal
+    reaches the whole process group: the server closes the pipe as it stops)."""
+    import signal
+
+    import tantivy
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    from server.search import Searcher
+
+    root = Path(store_root)
+    search_dir = root / "search"
+    texts = _Texts(root, Path(repo_path))
+    index: Any = None
+    generation, searcher, consumer_ids = 0, None, frozenset[str]()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "stop":
+            return
+        if message[0] == "view":
+            _kind, generation, wanted, consumer_ids, blobs = message
+            texts.blobs = blobs
+            searcher = None
+            try:
+                if index is None:
+                    index = tantivy.Index.open(str(search_dir))
+                before = opstamp(search_dir)
+                index.reload()
+                found = index.searcher()
+                if before == opstamp(search_dir) == wanted:  # no commit in between
+                    searcher = Searcher(found)
+            except (OSError, ValueError) as exc:  # tantivy raises ValueError for its errors
+                log.warning("search worker cannot open %s: %s", search_dir, exc)
+            continue
+        _kind, request, asked, text, limit, consumer = message
+        hits = None
+        if searcher is not None and asked == generation:
+            try:
+                found_hits = searcher.search(text, limit=limit,
+                                             allowed=consumer_ids if consumer else None,
+                                             snippet_text=texts.text)
+                hits = [(h.id, h.score, h.snippet, h.matched) for h in found_hits]
+            except Exception:  # the server process searches instead, and logs what it meets
+                log.exception("search worker failed on %r", text)
+        try:
+            conn.send((request, hits))
+        except (OSError, ValueError):
+            return
+
+
+class _Texts:
+    """A prompt's text for its snippet, as the server process gives it: the index cache's kept
+    text, else the blob's."""
+
+    def __init__(self, store_root: Path, repo_path: Path) -> None:
+        from server.store import KeptTexts
+
+        self.blobs: Mapping[str, str] = {}
+        self._kept = KeptTexts(store_root)
+        self._repo_path = repo_path
+        self._repo: Any = None
+
+    def text(self, prompt_id: str) -> str | None:
+        blob = self.blobs.get(prompt_id)
+        if blob is None:
+            return None
+        kept = self._kept.text(blob)
+        if kept is not None:
+            return kept
+        return self._blob_text(blob)
+
+    def _blob_text(self, blob: str) -> str | None:
+        from promptctl.errors import RepositoryError
+        from promptctl.gitreader import GitRepository
+        from promptctl.loader import decode
+        from server.records import SNIPPET_CHARS
+
+        try:
+            if self._repo is None:
+                self._repo = GitRepository(self._repo_path)
+            text = decode("", self._repo.blob(blob))[0]
+        except RepositoryError:
+            self._repo = None
+            return None
+        return None if text is None else text[:SNIPPET_CHARS]
+
+

@@ -1,0 +1,186 @@
+"""Search workers (``server.searchpool``): real worker processes over a real index cache answer
+exactly what the server process answers, for the index they were given and no other, and a
+worker that stops costs nothing but its share of the work."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from promptctl.search import Hit
+from server.index import Index, IndexBuilder
+from server.searchpool import SearchPool
+from server.store import IndexStore
+from tests.conftest import ROOT, RepoFactory
+from tests.server.conftest import LIBRARY, Keys, ServerFactory, commit_files, prompt
+
+QUERIES = ("greet", "greeting", "zanzibar", "farewell good", "runbook", "demo",
+           "ops runbook", "goo", "hello", "nothing-like-it", "'); DROP TABLE x; --",
+           "title:zanzibar", "*", "OR AND NOT", "Grüße", "x" * 300)
+
+
+def _library() -> dict[str, str]:
+    long_body = " ".join(f"filler{n}" for n in range(400)) + " Goodbye at last, {{ name }}"
+    return {**LIBRARY,
+            "prompts/demo/long.prompt.md": prompt(title="Long one", tags="[demo]",
+                                                  body=long_body),
+            "prompts/ops/old.prompt.md": prompt(title="Old runbook", status="deprecated",
+                                                tags="[ops]")}
+
+
+def _kept_index(repo: Path, cache: Path) -> tuple[IndexBuilder, Index]:
+    store = IndexStore.open(cache)
+    assert store is not None
+    builder = IndexBuilder(repo, "main", store=store)
+    index = builder.build()
+    builder.persist(index.commit)
+    return builder, index
+
+
+def _publish(pool: SearchPool, index: Index) -> None:
+    pool.publish(index, index.view("consumer").allowed,
+                 {i: e.summary.blob for i, e in index.entries.items()})
+
+
+def _as_tuples(hits: list[Hit] | None) -> list[tuple[str, float, str, tuple[str, ...]]] | None:
+    return None if hits is None else [(h.id, h.score, h.snippet, h.matched) for h in hits]
+
+
+def test_a_search_worker_answers_as_the_server_process_does(make_repo: RepoFactory,
+                                                            tmp_path: Path) -> None:
+    repo = make_repo(_library())
+    cache = tmp_path / "cache"
+    builder, index = _kept_index(repo, cache)
+    consumer_ids = index.view("consumer").allowed
+    assert "demo/secret-draft" not in consumer_ids
+
+    async def compare() -> None:
+        pool = SearchPool(cache, repo, 1)
+        pool.bind(asyncio.get_running_loop())
+        try:
+            _publish(pool, index)
+            for query in QUERIES:
+                for consumer in (True, False):
+                    found = await pool.search(index, query, limit=10, consumer=consumer)
+                    wanted = index.searcher.search(
+                        query, limit=10, allowed=consumer_ids if consumer else None,
+                        snippet_text=index._snippet_text)
+                    assert _as_tuples(found) == _as_tuples(wanted), (query, consumer)
+            assert pool.answered == 2 * len(QUERIES)
+            # What consumers may not see never comes back to them.
+            hidden = await pool.search(index, "zanzibar", limit=10, consumer=True)
+            assert hidden == []
+            everyone = await pool.search(index, "zanzibar", limit=10, consumer=False)
+            assert {h.id for h in everyone or []} == {"demo/secret-draft",
+                                                      "labs/secret-experiment"}
+        finally:
+            pool.close()
+
+    asyncio.run(compare())
+    builder.close()
+
+
+def test_a_worker_serves_only_the_index_it_was_given(make_repo: RepoFactory,
+                                                     tmp_path: Path) -> None:
+    repo = make_repo(_library())
+    cache = tmp_path / "cache"
+    builder, first = _kept_index(repo, cache)
+
+    async def run() -> None:
+        pool = SearchPool(cache, repo, 1)
+        pool.bind(asyncio.get_running_loop())
+        try:
+            _publish(pool, first)
+            assert await pool.search(first, "pager", limit=5, consumer=True) == []
+            commit_files(repo, {"prompts/ops/pager.prompt.md": prompt(title="Pager duty")})
+            second = builder.build(first)
+            builder.persist(second.commit)
+            # Not published yet: the server process answers (None), for either index.
+            assert await pool.search(second, "pager", limit=5, consumer=True) is None
+            _publish(pool, second)
+            found = await pool.search(second, "pager", limit=5, consumer=True)
+            assert [h.id for h in found or []] == ["ops/pager"]
+            # A request that began on the old index is answered by the server process.
+            assert await pool.search(first, "pager duty", limit=5, consumer=True) is None
+        finally:
+            pool.close()
+
+    asyncio.run(run())
+    builder.close()
+
+
+def test_a_worker_that_stops_leaves_the_searches_to_the_server(make_repo: RepoFactory,
+                                                               tmp_path: Path) -> None:
+    repo = make_repo(_library())
+    cache = tmp_path / "cache"
+    builder, index = _kept_index(repo, cache)
+
+    async def run() -> None:
+        pool = SearchPool(cache, repo, 1)
+        pool.bind(asyncio.get_running_loop())
+        try:
+            _publish(pool, index)
+            assert await pool.search(index, "runbook", limit=5, consumer=True)
+            (worker,) = pool._workers
+            worker.process.kill()
+            worker.process.join(timeout=10)
+            started = time.monotonic()
+            assert await pool.search(index, "farewell", limit=5, consumer=True) is None
+            assert time.monotonic() - started < 5
+            for _ in range(100):  # its reader notices the closed pipe
+                if not pool.running:
+                    break
+                await asyncio.sleep(0.05)
+            assert pool.running == 0
+            assert await pool.search(index, "greeting", limit=5, consumer=True) is None
+        finally:
+            pool.close()
+
+    asyncio.run(run())
+    builder.close()
+
+
+def test_the_server_hands_searches_to_its_workers(library_repo: Path, tmp_path: Path,
+                                                  start_server: ServerFactory,
+                                                  keys: Keys) -> None:
+    running = start_server(library_repo, keys_file=keys.path, index_cache=tmp_path / "cache",
+                           search_workers=1)
+    consumer = running.client(keys.headers("consumer"))
+    admin = running.client(keys.headers("admin"))
+    deadline = time.monotonic() + 30
+    answered = 0
+    attempt = 0
+    while answered == 0:  # the worker starts after the first index: until then, in process
+        assert time.monotonic() < deadline, "no search was answered by a worker"
+        attempt += 1
+        found = consumer.get("/api/v1/search", params={"q": f"greeting {attempt}"})
+        assert found.status_code == 200
+        answered = _worker_answers(admin)
+    hits = consumer.get("/api/v1/search", params={"q": "zanzibar"}).json()["hits"]
+    assert hits == []  # drafts and experiments: not for consumers, by a worker or not
+    staff = admin.get("/api/v1/search", params={"q": "zanzibar"}).json()["hits"]
+    assert {h["id"] for h in staff} == {"demo/secret-draft", "labs/secret-experiment"}
+    assert _worker_answers(admin) >= answered + 2
+    metrics = admin.get("/metrics").text
+    assert "promptctl_search_workers 1" in metrics.splitlines()
+
+
+def _worker_answers(client: httpx.Client) -> int:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith('promptctl_search_answers_total{by="worker"}'):
+            return int(float(line.split()[-1]))
+    return 0
+
+
+def test_search_workers_need_the_index_cache(library_repo: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "promptctl", "serve", "--repo",
+                           str(library_repo), "--no-index-cache", "--search-workers", "2",
+                           "--port", "0"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, check=False)
+    assert done.returncode == 2
+    assert "--search-workers needs the index cache" in done.stderr
