@@ -88,8 +88,7 @@ class IndexStore:
         self._texts = {sys.intern(blob) for (blob,) in self.db.execute("SELECT blob FROM texts")}
         # Snippets are read on request threads while the reloader writes: a connection of
         # their own (WAL lets it read while the other writes).
-        self._reader = sqlite3.connect(root / "index.sqlite3", check_same_thread=False)
-        self._reading = threading.Lock()
+        self._kept = KeptTexts(root)
         self._saved: dict[tuple[str, str], FileRecord] = {}
         self.saved_commit: str | None = None  # the commit whose records were last written
         self.last_error: str | None = None
@@ -156,28 +155,9 @@ class IndexStore:
         self._saved = dict(records)
         self.last_error = None
 
-    # The texts read last, decoded (a row costs about 10 us, decompressing it 20-40 us): a
-    # search typed a letter at a time returns the same prompts for several queries. Shared by
-    # the stores of a process, as a blob id names its content; a few MiB at most.
-    _recent: Lru[str] = Lru(4 << 20, weigh=sys.getsizeof)
-
     def text(self, blob: str) -> str | None:
         """The kept text of the prompt file ``blob``, or None."""
-        if blob not in self._texts:
-            return None
-        found = self._recent.get(blob)
-        if found is not None:
-            return found
-        try:
-            with self._reading:
-                row = self._reader.execute("SELECT text FROM texts WHERE blob = ?",
-                                           (blob,)).fetchone()
-            found = None if row is None else zlib.decompress(row[0]).decode("utf-8")
-        except (sqlite3.Error, zlib.error, UnicodeDecodeError):
-            return None
-        if found is not None:
-            self._recent.put(blob, found)
-        return found
+        return self._kept.text(blob) if blob in self._texts else None
 
     def keep_texts(self, blobs: Iterable[str], read: Callable[[str], str | None],
                    stop: threading.Event | None = None) -> int:
@@ -216,28 +196,48 @@ class IndexStore:
         return len(batch)
 
     def close(self) -> None:
-        with self._reading:
-            self._reader.close()
+        self._kept.close()
         self.db.close()
         self._lock.close()  # releases the flock
 
 
 class KeptTexts:
-    """The prompts' kept texts of the index cache in ``root``, read-only, for another process
-    (``server.searchpool``'s workers) while the server writes (WAL)."""
+    """Reads the prompts' kept texts of the index cache in ``root``: for the server's store, and
+    for the search workers (``server.searchpool``) in their own processes, read-only, while the
+    server writes (WAL)."""
+
+    # The texts read last, decoded (a row costs about 10 us, decompressing it 20-40 us): a
+    # search typed a letter at a time returns the same prompts for several queries. Shared by
+    # the readers of a process, as a blob id names its content; a few MiB at most.
+    _recent: Lru[str] = Lru(4 << 20, weigh=sys.getsizeof)
 
     def __init__(self, root: Path) -> None:
         self._uri = (root.resolve() / "index.sqlite3").as_uri() + "?mode=ro"
         self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # request threads share the connection
 
     def text(self, blob: str) -> str | None:
+        found = self._recent.get(blob)
+        if found is not None:
+            return found
         try:
-            if self._db is None:
-                self._db = sqlite3.connect(self._uri, uri=True)
-            row = self._db.execute("SELECT text FROM texts WHERE blob = ?", (blob,)).fetchone()
-            return None if row is None else zlib.decompress(row[0]).decode("utf-8")
+            with self._lock:
+                if self._db is None:
+                    self._db = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+                row = self._db.execute("SELECT text FROM texts WHERE blob = ?",
+                                       (blob,)).fetchone()
+            found = None if row is None else zlib.decompress(row[0]).decode("utf-8")
         except (sqlite3.Error, zlib.error, UnicodeDecodeError):
             return None
+        if found is not None:
+            self._recent.put(blob, found)
+        return found
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 STALE_DAYS = 30.0  # a default cache directory unused this long is removed by the next server
