@@ -25,6 +25,9 @@ import itertools
 import json
 import logging
 import multiprocessing
+import os
+import pickle
+import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -59,9 +62,11 @@ def opstamp(search_dir: Path) -> int | None:
 @dataclass(eq=False)
 class _Worker:
     process: Any  # multiprocessing's SpawnProcess
-    conn: Connection
+    requests: Connection  # ours to write, blocking
+    answers: Connection  # ours to read, on the event loop (non-blocking once it watches it)
     sending: threading.Lock = field(default_factory=threading.Lock)
     waiting: dict[int, asyncio.Future[list[Any] | None]] = field(default_factory=dict)
+    received: bytearray = field(default_factory=bytearray)
     alive: bool = True
 
 
@@ -148,43 +153,49 @@ class SearchPool:
                 for hit_id, score, snippet, matched in found]
 
     def close(self) -> None:
-        """Stop the workers (as the server stops)."""
+        """Stop the workers (on the event loop, as the server stops)."""
         self._closing = True
         self._published = None
         for worker in self._workers:
             with worker.sending:
-                self._send(worker, ("stop",))  # it ends, and its answers' reader with it
+                self._send(worker, ("stop",))
         for worker in self._workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():
                 worker.process.terminate()
-            worker.conn.close()
+            self._detach(worker)
+            worker.requests.close()
+            worker.answers.close()
         self._workers = []
 
-    # --- on the reloader's thread and the readers' ------------------------------------------
+    # --- the reloader's thread ----------------------------------------------------------------
 
     def _start(self) -> None:
         self._started = True
+        loop = self._loop
+        if loop is None:
+            return
         context = multiprocessing.get_context("spawn")  # the server runs threads: no fork
         workers = []
         for number in range(self.size):
-            ours, theirs = context.Pipe(duplex=True)
+            requests_in, requests = context.Pipe(duplex=False)
+            answers, answers_out = context.Pipe(duplex=False)
             process = context.Process(
                 target=work, name=f"promptctl-search-{number + 1}", daemon=True,
-                args=(theirs, str(self.store_root), str(self.repo_path)))
+                args=(requests_in, answers_out, str(self.store_root), str(self.repo_path)))
             try:
                 process.start()
             except OSError as exc:
                 log.warning("cannot start search worker processes (%s); searching in the "
                             "server process", exc)
-                ours.close()
-                theirs.close()
+                for end in (requests_in, requests, answers, answers_out):
+                    end.close()
                 break
-            theirs.close()
-            worker = _Worker(process, ours)
+            requests_in.close()
+            answers_out.close()
+            worker = _Worker(process, requests, answers)
             workers.append(worker)
-            threading.Thread(target=self._read, args=(worker,), daemon=True,
-                             name=f"{process.name}-answers").start()
+            loop.call_soon_threadsafe(loop.add_reader, answers.fileno(), self._readable, worker)
         self._workers = workers
 
     def _send(self, worker: _Worker, message: tuple[Any, ...]) -> bool:
@@ -192,32 +203,39 @@ class SearchPool:
         if not worker.alive:
             return False
         try:
-            worker.conn.send(message)
+            worker.requests.send(message)
         except (OSError, ValueError) as exc:
             self._lost(worker, exc)
             return False
         return True
 
-    def _read(self, worker: _Worker) -> None:
-        """The worker's answers, handed to the event loop as they come (a thread per worker:
-        blocking reads, while the loop and the reloader write)."""
-        while True:
-            try:
-                request, hits = worker.conn.recv()
-            except (EOFError, OSError, ValueError) as exc:
-                self._lost(worker, exc)
-                return
-            loop = self._loop
-            if loop is not None:
-                try:
-                    loop.call_soon_threadsafe(self._answered, worker, request, hits)
-                except RuntimeError:  # the loop is closed: the server has stopped
-                    return
+    # --- the event loop -----------------------------------------------------------------------
 
-    def _answered(self, worker: _Worker, request: int, hits: list[Any] | None) -> None:
-        answer = worker.waiting.pop(request, None)
-        if answer is not None and not answer.done():
-            answer.set_result(hits)
+    def _readable(self, worker: _Worker) -> None:
+        """Take in what the worker wrote: ``Connection.send``'s frames, a 4-byte length then
+        the pickle, read here without blocking the loop."""
+        try:
+            data = os.read(worker.answers.fileno(), 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._lost(worker, exc)
+            return
+        if not data:
+            self._lost(worker, EOFError("the worker closed its pipe"))
+            return
+        received = worker.received
+        received += data
+        while len(received) >= 4:
+            (size,) = struct.unpack("!i", received[:4])
+            if len(received) < 4 + size:
+                break
+            # From our own worker, over a pipe only it and this process hold.
+            request, hits = pickle.loads(received[4:4 + size])  # noqa: S301
+            del received[:4 + size]
+            answer = worker.waiting.pop(request, None)
+            if answer is not None and not answer.done():
+                answer.set_result(hits)
 
     def _lost(self, worker: _Worker, exc: BaseException) -> None:
         if worker.alive and not self._closing:
@@ -227,9 +245,12 @@ class SearchPool:
         loop = self._loop
         if loop is not None:
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
-                loop.call_soon_threadsafe(self._fail_waiting, worker)
+                loop.call_soon_threadsafe(self._detach, worker)
 
-    def _fail_waiting(self, worker: _Worker) -> None:
+    def _detach(self, worker: _Worker) -> None:
+        if self._loop is not None and not worker.answers.closed:
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_reader(worker.answers.fileno())
         for answer in worker.waiting.values():
             if not answer.done():
                 answer.set_result(None)
@@ -239,9 +260,10 @@ class SearchPool:
 # --- the worker process -----------------------------------------------------------------------
 
 
-def work(conn: Connection, store_root: str, repo_path: str) -> None:
-    """A worker's life: answer the messages of ``conn`` until it closes (Ctrl-C in a terminal
-    reaches the whole process group: the server closes the pipe as it stops)."""
+def work(requests: Connection, answers: Connection, store_root: str, repo_path: str) -> None:
+    """A worker's life: answer the messages of ``requests`` on ``answers`` until it is told to
+    stop or the pipe closes (Ctrl-C in a terminal reaches the whole process group: the server
+    stops it as it stops)."""
     import signal
 
     import tantivy
@@ -257,7 +279,7 @@ def work(conn: Connection, store_root: str, repo_path: str) -> None:
     generation, searcher, consumer_ids = 0, None, frozenset[str]()
     while True:
         try:
-            message = conn.recv()
+            message = requests.recv()
         except (EOFError, OSError):
             return
         if message[0] == "stop":
@@ -288,7 +310,7 @@ def work(conn: Connection, store_root: str, repo_path: str) -> None:
             except Exception:  # the server process searches instead, and logs what it meets
                 log.exception("search worker failed on %r", text)
         try:
-            conn.send((request, hits))
+            answers.send((request, hits))
         except (OSError, ValueError):
             return
 
