@@ -58,11 +58,16 @@ def narrow(app: typer.Typer) -> None:
     narrow_to(app, args)
 
 
+WHOLE_APP = {"docs"}  # commands that read every command (the reference)
+
+
 def narrow_to(app: typer.Typer, args: list[str]) -> None:
     """Keep only the command (or group) ``args`` name, where they name one: typer builds every
     command of ``app`` on each run (about 50 ms), and a run uses one. Anything else (no
     command, a typo that wants typer's suggestions) keeps them all."""
     name = _command_name(args)
+    if name in WHOLE_APP:
+        return
     commands = [c for c in app.registered_commands if c.name == name]
     groups = [g for g in app.registered_groups
               if (g.name or (g.typer_instance.info.name if g.typer_instance else None)) == name]

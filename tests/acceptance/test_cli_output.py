@@ -266,3 +266,7 @@ def test_a_run_builds_the_command_it_names_and_keeps_typers_answers_otherwise() 
     assert typo.returncode == 2
     assert "validate" in typo.stderr  # typer's suggestion needs every command
     assert run("--version").stdout.startswith("promptctl ")
+    reference = run("docs", "cli")
+    assert reference.returncode == 0
+    assert "`promptctl serve`" in reference.stdout  # the reference reads every command
+    assert "`promptctl validate`" in reference.stdout
