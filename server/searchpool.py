@@ -76,8 +76,10 @@ class SearchPool:
     workers), ``search`` by the search route; ``search`` answering None means "search in
     process"."""
 
-    def __init__(self, store_root: Path, repo_path: Path, workers: int) -> None:
+    def __init__(self, store_root: Path, repo_path: Path, workers: int, *,
+                 answer_seconds: float = ANSWER_SECONDS) -> None:
         self.store_root = store_root
+        self.answer_seconds = answer_seconds
         self.repo_path = repo_path
         self.size = workers
         self._workers: list[_Worker] = []
@@ -138,13 +140,11 @@ class SearchPool:
             worker.sending.release()
         if not sent:
             return None
+        timer = self._loop.call_later(self.answer_seconds, self._late, worker, request)
         try:
-            found = await asyncio.wait_for(answer, ANSWER_SECONDS)
-        except TimeoutError:
-            worker.waiting.pop(request, None)
-            log.warning("search worker %s did not answer in %.0f s; searching in process",
-                        worker.process.name, ANSWER_SECONDS)
-            return None
+            found = await answer
+        finally:
+            timer.cancel()
         if found is None:
             self.declined += 1
             return None
@@ -236,6 +236,13 @@ class SearchPool:
             answer = worker.waiting.pop(request, None)
             if answer is not None and not answer.done():
                 answer.set_result(hits)
+
+    def _late(self, worker: _Worker, request: int) -> None:
+        answer = worker.waiting.pop(request, None)
+        if answer is not None and not answer.done():
+            log.warning("search worker %s did not answer in %.1f s; searching in process",
+                        worker.process.name, self.answer_seconds)
+            answer.set_result(None)
 
     def _lost(self, worker: _Worker, exc: BaseException) -> None:
         if worker.alive and not self._closing:

@@ -5,6 +5,8 @@ worker that stops costs nothing but its share of the work."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -138,6 +140,36 @@ def test_a_worker_that_stops_leaves_the_searches_to_the_server(make_repo: RepoFa
                 await asyncio.sleep(0.05)
             assert pool.running == 0
             assert await pool.search(index, "greeting", limit=5, consumer=True) is None
+        finally:
+            pool.close()
+
+    asyncio.run(run())
+    builder.close()
+
+
+def test_a_worker_that_does_not_answer_in_time_is_not_waited_for(make_repo: RepoFactory,
+                                                                  tmp_path: Path) -> None:
+    repo = make_repo(_library())
+    cache = tmp_path / "cache"
+    builder, index = _kept_index(repo, cache)
+
+    async def run() -> None:
+        pool = SearchPool(cache, repo, 1, answer_seconds=0.5)
+        pool.bind(asyncio.get_running_loop())
+        try:
+            _publish(pool, index)
+            assert await pool.search(index, "runbook", limit=5, consumer=True)
+            (worker,) = pool._workers
+            os.kill(worker.process.pid, signal.SIGSTOP)
+            try:
+                started = time.monotonic()
+                assert await pool.search(index, "farewell", limit=5, consumer=True) is None
+                assert time.monotonic() - started < 3
+            finally:
+                os.kill(worker.process.pid, signal.SIGCONT)
+            # Its late answer is dropped; it goes on answering.
+            found = await pool.search(index, "greeting", limit=5, consumer=True)
+            assert [h.id for h in found or []] == ["demo/greet"]
         finally:
             pool.close()
 
