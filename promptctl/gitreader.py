@@ -449,10 +449,11 @@ def _kind(filemode: int, pygit2: Any) -> Kind:
 
 
 # git's log of one path reads a commit's trees for each commit of the line, and a folder of
-# thousands of prompts is a tree of hundreds of KB: each is inflated into a buffer that glibc's
-# malloc gives with mmap and returns at once (past its 128 KiB threshold), a page fault per
-# 4 KiB each time, and the default 96 MiB cache of delta bases is touched page by page too.
-# Keeping such buffers on the heap and a 16 MiB cache took the log of a prompt of 10,000
+# thousands of prompts is a tree of hundreds of KB. glibc's malloc gives the memory of each freed
+# tree buffer back to the kernel (4,700 brk calls shrinking and growing the heap in one log, or an
+# munmap each), and git faults fresh pages in for the next; the default 96 MiB cache of delta
+# bases is touched page by page too. Both thresholds set (either alone is worse: it turns off
+# glibc's own adjustment of the other) and a 16 MiB cache took the log of a prompt of 10,000
 # (5,000 commits) from 1.0 s (0.55 s of it in the kernel) and 114 MiB to 0.35 s and 31 MiB.
 # The variables are glibc's (ignored elsewhere); a value already set is kept.
 _LOG_CACHE = "16m"
