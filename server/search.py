@@ -72,6 +72,10 @@ _WRITER_HEAP = 32_000_000  # bytes; tantivy's floor is 15 MB a thread
 # scan starts)
 _TOKEN = re.compile(r"(?<![^\W_])[^\W_]+")
 _RUN = re.compile(r"[^\W_]+")  # the same words, in a text read backwards
+_SPLIT = re.compile(r"([^\W_]+)")  # text -> what comes before a word, the word, ...
+# From a word's start or what precedes it: up to n words, the first to the last (group 1).
+_WORDS_AFTER = {n: re.compile(rf"[\W_]*(?:([^\W_]+(?:[\W_]+[^\W_]+){{0,{n - 1}}}))?")
+                for n in range(1, _SNIPPET_WORDS + 1)}
 
 
 def _analyzer(*, longest: int | None) -> tantivy.TextAnalyzer:
@@ -375,7 +379,8 @@ class _Marks:
         # ASCII words, which an ASCII text holds in some case where its lowercase copy holds
         # them: one search of that copy finds both the usual cases and the others.
         self._ascii = [w.term.isascii() and w.term == w.term.lower() for w in words]
-        self._found: tuple[str | None, list[tuple[int, int]]] = (None, [])  # the last text's
+        self._found: tuple[str | None, list[tuple[int, int | None]]] = (None, [])  # last text's
+        self._lowered: tuple[str | None, str] = (None, "")  # the last text's start, lowercased
         self._marked: dict[str, bool] = {}
 
     def marked(self, word: str) -> bool:
@@ -389,60 +394,68 @@ class _Marks:
     def scan(self, text: str, *, slow: bool = True) -> tuple[int, int]:
         """How many of the words ``text`` holds and where the first one starts; ``slow``: also
         in other cases and with diacritics, near its start."""
+        if self._found[0] is not text:  # the same text again: scanned the slow way this time
+            self._found = (text, self._starts(text))
+        starts = self._found[1]
         found, first = 0, -1
-        starts = None
-        if text.isascii():
-            if self._found[0] is not text:  # the same text again: scanned the slow way too
-                self._found = (text, self._ascii_starts(text))
-            starts = self._found[1]
-        for number, word in enumerate(self.words):
-            if starts is not None and self._ascii[number]:
-                usual, other = starts[number]
-                start = other if usual < 0 and slow else usual
-            else:
-                start = -1
-                for case in self.cases[number]:
-                    start = _earliest(text, case, word.prefix,
-                                      len(text) if start < 0 else start, start)
-                if start < 0 and slow:  # another case (JavaScript), diacritics (résumé)
-                    start = self._slow(number, text)
+        for number in range(self.count):
+            start, other = starts[number]
+            if start < 0 and slow:  # another case (JavaScript), diacritics (résumé)
+                if other is None:
+                    other = self._slow(number, text)
+                    starts[number] = (start, other)
+                start = other
             if start >= 0:
                 found += 1
                 first = start if first < 0 else min(first, start)
         return found, first
 
-    def _ascii_starts(self, text: str) -> list[tuple[int, int]]:
-        """For each ASCII word, in an ASCII ``text``: where it first starts in one of its usual
-        cases, and where in any case within ``_SLOW_SCAN`` characters (as ``_slow`` finds it);
-        -1 where it does not. The same answers as searching each case, in one pass."""
-        lowered = text.lower()  # ASCII: the same length, letter for letter
-        size, chunk = len(text), min(len(text), _SLOW_SCAN)
-        starts = []
+    def _starts(self, text: str) -> list[tuple[int, int | None]]:
+        """For each word: where it first starts in ``text`` in one of its usual cases, and where
+        ``_slow`` finds it (None: not looked for yet); -1 where it does not."""
+        lowered = text.lower() if text.isascii() and any(self._ascii) else None
+        starts: list[tuple[int, int | None]] = []
         for number, word in enumerate(self.words):
-            usual, other = -1, -1
-            if self._ascii[number]:
-                term, prefix, cases = word.term, word.prefix, self.cases[number]
-                length = len(term)
-                at = lowered.find(term)
-                while at >= 0:
-                    end = at + length
-                    if not (at and text[at - 1].isalnum()):
-                        if (prefix or end == size or not text[end].isalnum()) and \
-                                text[at:end] in cases:
-                            usual = at
-                            break
-                        if other < 0 and end <= chunk and (
-                                prefix or end == chunk or not text[end].isalnum()):
-                            other = at
-                    at = lowered.find(term, at + 1)
-            starts.append((usual, other))
+            if lowered is not None and self._ascii[number]:
+                starts.append(self._ascii_starts(number, text, lowered))
+                continue
+            start = -1
+            for case in self.cases[number]:
+                start = _earliest(text, case, word.prefix, len(text) if start < 0 else start,
+                                  start)
+            starts.append((start, None))
         return starts
+
+    def _ascii_starts(self, number: int, text: str, lowered: str) -> tuple[int, int]:
+        """An ASCII word in an ASCII ``text`` (``lowered``, the same length, letter for letter):
+        where it first starts in one of its usual cases, and where in any case within
+        ``_SLOW_SCAN`` characters (as ``_slow`` finds it). The same answers as searching each
+        case, in one pass."""
+        size, chunk = len(text), min(len(text), _SLOW_SCAN)
+        word, cases = self.words[number], self.cases[number]
+        term, prefix = word.term, word.prefix
+        length = len(term)
+        other = -1
+        at = lowered.find(term)
+        while at >= 0:
+            end = at + length
+            if not (at and text[at - 1].isalnum()):
+                if (prefix or end == size or not text[end].isalnum()) and \
+                        text[at:end] in cases:
+                    return at, other
+                if other < 0 and end <= chunk and (
+                        prefix or end == chunk or not text[end].isalnum()):
+                    other = at
+            at = lowered.find(term, at + 1)
+        return -1, other
 
     def _slow(self, number: int, text: str) -> int:
         """The first ``_SLOW_SCAN`` characters lowercased, then (diacritics) as the analyzer
         folds them."""
         word, chunk = self.words[number], text[:_SLOW_SCAN]
-        lowered = chunk.lower()
+        if self._lowered[0] is not text:  # once for all the words
+            self._lowered = (text, chunk.lower())
+        lowered = self._lowered[1]
         if len(lowered) == len(chunk):  # offsets kept
             start = _earliest(lowered, word.term, word.prefix, len(lowered), -1)
             if start >= 0 or chunk.isascii():
@@ -500,13 +513,35 @@ def _cut(text: str, anchor: int, marks: _Marks, *, before: int) -> str:
     """The words of ``text`` from ``before`` words ahead of the one at ``anchor``, matches
     marked, "..." where the text goes on."""
     tokens = _words_before(text, anchor, before) if before else []
-    # From the start of a word, every run of letters and digits is a whole word.
-    words = _TOKEN if anchor and text[anchor - 1].isalnum() else _RUN
-    tokens.extend(match.span() for match in itertools.islice(
-        words.finditer(text, anchor), max(0, _SNIPPET_WORDS - len(tokens))))
-    if not tokens:
+    room = _SNIPPET_WORDS - len(tokens)
+    if anchor and text[anchor - 1].isalnum():  # inside a word: the rest of it is not a word
+        tokens.extend(match.span() for match in itertools.islice(
+            _TOKEN.finditer(text, anchor), room))
+        if not tokens:
+            return ""
+        return _marked(text, tokens[0][0], tokens[-1][1], tokens, marks)
+    # From the start of a word, the next ``room`` words in one match, then split into words
+    # and what separates them.
+    after = _WORDS_AFTER[room].match(text, anchor) if room > 0 else None
+    if after is not None and after.start(1) >= 0:
+        start = tokens[0][0] if tokens else after.start(1)
+        end = after.end(1)
+    elif tokens:
+        start, end = tokens[0][0], tokens[-1][1]
+    else:
         return ""
-    start, end = tokens[0][0], tokens[-1][1]
+    parts = _SPLIT.split(text[start:end])
+    for number in range(1, len(parts), 2):  # the words
+        if marks.marked(parts[number]):
+            parts[number] = MARK_START + parts[number] + MARK_END
+    return "".join(["..." if _TOKEN.search(text, 0, start) else "", *parts,
+                    "..." if _TOKEN.search(text, end) else text[end:].rstrip()])
+
+
+def _marked(text: str, start: int, end: int, tokens: list[tuple[int, int]],
+            marks: _Marks) -> str:
+    """``text[start:end]`` with the ``tokens`` that are matches marked, "..." where the text
+    goes on."""
     out = ["..."] if _TOKEN.search(text, 0, start) else []
     position = start  # the text from here to the next marked word is copied as it is
     for token_start, token_end in tokens:
