@@ -21,7 +21,7 @@ import jsonschema
 from promptctl import yamlload
 from promptctl.errors import InputError, UsageError
 from promptctl.model import Prompt
-from promptctl.schema import shared_validator
+from promptctl.schema import input_errors
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
@@ -36,11 +36,12 @@ def is_required(spec: Mapping[str, Any]) -> bool:
     return bool(spec.get("required")) and "default" not in spec
 
 
-def _validator(prompt: Prompt) -> jsonschema.Draft202012Validator:
-    return shared_validator({
+def _schema(prompt: Prompt) -> dict[str, Any]:
+    """The JSON Schema of a prompt's inputs, taken together."""
+    return {
         "type": "object",
         "properties": {name: value_schema(spec) for name, spec in prompt.inputs.items()},
-    })
+    }
 
 
 def resolve(prompt: Prompt, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def resolve(prompt: Prompt, given: Mapping[str, Any]) -> dict[str, Any]:
         else:
             values[name] = None
     present = {k: v for k, v in values.items() if v is not None and k not in fields}
-    for err in _validator(prompt).iter_errors(present):
+    for err in input_errors(_schema(prompt), present):
         name = str(err.absolute_path[0]) if err.absolute_path else "inputs"
         fields.setdefault(name, _describe(err))
     if fields:

@@ -8,6 +8,7 @@ Schema specifies (``Validator``).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import json
@@ -93,25 +94,87 @@ Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     jsonschema.Draft202012Validator, {"pattern": _pattern})
 
 
-def shared_validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
-    """A ``Validator`` of ``schema``, one for every schema of the same JSON text.
+def input_errors(schema: dict[str, Any], instance: Any) -> Iterator[jsonschema.ValidationError]:
+    """jsonschema's errors of ``instance`` against an input's ``schema``.
 
-    Prompts' input schemas recur across a library (the same few types, enums and descriptions),
-    and building a validator costs more than most validations. The text keeps the keys' order,
-    which decides the order of the errors reported.
-    """
+    Prompts' input schemas recur across a library (the same few types, enums and descriptions)
+    and building a validator costs more than most validations: one is kept for every schema of
+    the same JSON text (which keeps the keys' order, and so the order of the errors). Where
+    jsonschema_rs may be trusted to (a schema of the keywords both read alike, ``_shared``, and
+    an instance of strings, booleans, nulls, integers and lists and mappings of them), it says
+    first whether there are errors at all: about 1 us instead of tens."""
     try:
         key = json.dumps(schema)
-    except (TypeError, ValueError):  # not JSON (a prompt made in code): not shared
-        checker: jsonschema.Draft202012Validator = Validator(schema)
-        return checker
-    return _validator_of(key)
+    except (TypeError, ValueError):
+        yield from Validator(schema).iter_errors(instance)
+        return
+    checker, fast = _validators_of(key)
+    if fast is not None and _simple(instance):
+        # An exception (a str with lone surrogates, say) leaves the answer to jsonschema.
+        with contextlib.suppress(Exception):
+            if fast.is_valid(instance):
+                return
+    yield from checker.iter_errors(instance)
 
 
 @functools.lru_cache(maxsize=1024)
-def _validator_of(key: str) -> jsonschema.Draft202012Validator:
-    checker: jsonschema.Draft202012Validator = Validator(json.loads(key))
-    return checker
+def _validators_of(key: str) -> tuple[jsonschema.Draft202012Validator, _FastValidator | None]:
+    schema = json.loads(key)
+    checker: jsonschema.Draft202012Validator = Validator(schema)
+    fast: _FastValidator | None = None
+    if _shared(schema) and _meta_validator().is_valid(schema):
+        try:
+            import jsonschema_rs
+
+            fast = jsonschema_rs.validator_for(schema)
+        except Exception:  # not installed, or refused the schema: jsonschema alone then
+            fast = None
+    return checker, fast
+
+
+# The keywords jsonschema_rs and jsonschema read alike, for the instances ``_simple`` allows:
+# no regular expressions (their dialects differ), no references, no formats, no float
+# arithmetic (``multipleOf``). Schemas with any other keyword are checked by jsonschema alone.
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "title", "description",
+                            "deprecated", "readOnly", "writeOnly", "type", "minLength",
+                            "maxLength", "minimum", "maximum", "exclusiveMinimum",
+                            "exclusiveMaximum", "minItems", "maxItems", "minProperties",
+                            "maxProperties", "required"})
+_SCHEMA_KEYWORDS = frozenset({"items", "additionalProperties"})
+
+
+def _shared(schema: Any) -> bool:
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, dict):
+        return False
+    for keyword, value in schema.items():
+        if keyword in _DATA_KEYWORDS:
+            continue
+        if keyword in _SCHEMA_KEYWORDS:
+            if not _shared(value):
+                return False
+        elif keyword == "properties" and isinstance(value, dict):
+            if not all(_shared(item) for item in value.values()):
+                return False
+        else:
+            return False
+    return True
+
+
+def _simple(value: Any) -> bool:
+    """Strings, booleans, null, integers of a double's exact range, and lists and mappings
+    (string keys) of them."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-(2**53) < value < 2**53)
+    if kind is dict:
+        return all(type(k) is str and _simple(v) for k, v in value.items())
+    if kind is list:
+        return all(_simple(item) for item in value)
+    return False
 
 
 @functools.cache

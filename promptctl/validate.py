@@ -23,7 +23,7 @@ from promptctl.model import PROMPTS_DIR, Prompt, Template
 from promptctl.problems import Problem, error, warning
 from promptctl.render import includes, plain_names, referenced_names
 from promptctl.sandbox import make_environment
-from promptctl.schema import check_input_schema, shared_validator
+from promptctl.schema import check_input_schema, input_errors
 
 
 class Claim(Protocol):
@@ -351,7 +351,7 @@ def _check_inputs(prompt: Prompt) -> list[Problem]:
                                   f"input {name!r}: {message}"))
         if "default" in spec:
             at = prompt.document.position(("inputs", name, "default"))
-            for err in shared_validator(schema).iter_errors(spec["default"]):
+            for err in input_errors(schema, spec["default"]):
                 problems.append(error(prompt.path, at.line, at.col, "input-default",
                                       f"default of input {name!r} is invalid: {err.message}"))
             if spec.get("required") is True:

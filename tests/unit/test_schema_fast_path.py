@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import decimal
 import enum
+import json
 import random
 import subprocess
 import sys
@@ -262,3 +263,67 @@ def test_jsonschema_rs_is_imported_lazily() -> None:
     code = ("import sys, promptctl.schema, promptctl.cli.main; "
             "sys.exit('jsonschema_rs' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
+
+
+# --- input schemas: schema.input_errors ---------------------------------------------------------
+
+_INPUT_KEYWORDS: list[tuple[str, list[Any]]] = [
+    ("type", ["string", "integer", "number", "boolean", "array", "object", "null",
+              ["string", "null"], ["integer", "boolean"]]),
+    ("enum", [["a", "b"], [1, 2], [True, 1], [1.0], [None, "x"], [[1], {"a": 1}], ["é"]]),
+    ("const", ["a", 1, True, 1.0, None, [1, "a"], {"k": [True]}]),
+    ("minLength", [0, 1, 3]), ("maxLength", [0, 2, 5]),
+    ("minimum", [0, 1.5, -3, 2**53]), ("maximum", [0, 2.5, 10]),
+    ("exclusiveMinimum", [0, 1]), ("exclusiveMaximum", [1, 10.5]),
+    ("minItems", [1, 2]), ("maxItems", [0, 1]), ("minProperties", [1]), ("maxProperties", [0]),
+    ("required", [["a"], []]), ("description", ["d"]), ("default", ["x", 1]),
+    ("items", [{"type": "string"}, {"enum": [1, 2]}, False, True]),
+    ("additionalProperties", [False, {"type": "integer"}]),
+    ("properties", [{"a": {"type": "string"}}, {"a": {"maxLength": 1}, "b": {"type": "null"}}]),
+    ("pattern", ["^a$"]), ("format", ["date"]), ("multipleOf", [0.1]), ("uniqueItems", [True]),
+]
+_INSTANCES: list[Any] = [
+    "", "a", "ab", "abcdef", "é", "\U0001f642\U0001f642", "a\ud800", "1", True, False, None, 0,
+    1, -1, 2, 11, 2**53, 2**60, 1.0, 1.5, 0.3, float("nan"), float("inf"), [], ["a"], [1, 2],
+    [True], ["a", "a"], {}, {"a": "x"}, {"a": 1}, {"b": None}, {"a": "xy", "b": None},
+]
+
+
+def _input_cases(seed: int, count: int) -> Iterator[tuple[dict[str, Any], Any]]:
+    chance = random.Random(seed)
+    for _ in range(count):
+        chosen = chance.sample(_INPUT_KEYWORDS, chance.randint(1, 4))
+        schema_ = {keyword: copy.deepcopy(chance.choice(values)) for keyword, values in chosen}
+        yield schema_, copy.deepcopy(chance.choice(_INSTANCES))
+
+
+def _errors(errors: Iterator[Any]) -> Any:
+    try:
+        return [(e.message, list(e.absolute_path)) for e in errors]
+    except Exception as exc:  # jsonschema's own failures (NaN and multipleOf) stay its own
+        return type(exc)
+
+
+def test_input_errors_are_jsonschemas_with_or_without_jsonschema_rs() -> None:
+    used = 0
+    for schema_, instance in _input_cases(SEED, 6000):
+        expected = _errors(schema.Validator(schema_).iter_errors(instance))
+        found = _errors(schema.input_errors(schema_, instance))
+        assert found == expected, (schema_, instance)
+        used += schema._validators_of(json.dumps(schema_))[1] is not None
+    assert used > 1000  # the comparisons are not only of schemas left to jsonschema
+
+
+@pytest.mark.parametrize(("schema_", "fast"), [
+    ({"type": "object", "properties": {"input": {"type": "string", "description": "d"}}}, True),
+    ({"type": "string", "enum": ["a", "b"], "default": "a"}, True),
+    ({"type": "string", "pattern": "^a$"}, False),
+    ({"type": "number", "multipleOf": 0.1}, False),
+    ({"type": "string", "format": "date"}, False),
+    ({"$ref": "#/$defs/x", "$defs": {"x": {"type": "string"}}}, False),
+    ({"type": "strin"}, False),  # not a schema: jsonschema says what it says
+    ({"minLength": "3"}, False),
+])
+def test_jsonschema_rs_answers_for_the_input_schemas_both_read_alike(
+        schema_: dict[str, Any], fast: bool) -> None:
+    assert (schema._validators_of(json.dumps(schema_))[1] is not None) is fast
