@@ -29,7 +29,7 @@ from server.models import (
     RenderResponse,
     VersionList,
 )
-from server.routes.common import BODY_ERRORS, ERRORS, FiltersDep, fast_json
+from server.routes.common import BODY_ERRORS, ERRORS, FILTERS_OPENAPI, FiltersDep, fast_json
 from server.state import ServerState
 from server.versions import Version
 
@@ -49,7 +49,7 @@ def decode_cursor(cursor: str) -> str:
 
 
 @router.get("", response_model=PromptList, response_model_exclude_unset=True,
-            summary="List prompts")
+            summary="List prompts", openapi_extra=FILTERS_OPENAPI)
 async def list_prompts(
     caller: CallerDep,
     index: IndexDep,

@@ -10,13 +10,14 @@ from promptctl.search import Hit
 from server.deps import CallerDep, IndexDep, StateDep
 from server.index import Index
 from server.models import SearchResponse
-from server.routes.common import ERRORS, FiltersDep, fast_json, refuse_empty
+from server.routes.common import ERRORS, FILTERS_OPENAPI, FiltersDep, fast_json, refuse_empty
 from server.state import ServerState
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 
 
-@router.get("/search", response_model=SearchResponse, summary="Search prompts")
+@router.get("/search", response_model=SearchResponse, summary="Search prompts",
+            openapi_extra=FILTERS_OPENAPI)
 async def search(
     caller: CallerDep,
     index: IndexDep,

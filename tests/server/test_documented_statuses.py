@@ -150,6 +150,28 @@ def test_filters_with_values_still_filter(running: Running, keys: Keys) -> None:
     assert [item["id"] for item in listed["items"]] == ["demo/farewell"]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/prompts", "/api/v1/search"])
+def test_repeated_filters_are_read_as_fastapi_reads_them(running: Running, keys: Keys,
+                                                          path: str) -> None:
+    """Every tag given must match; of a filter given twice, the last value counts."""
+    client = running.client(keys.headers("consumer"))
+    query = [("q", "farewell")] if path.endswith("search") else []
+
+    def ids(params: list[tuple[str, str]]) -> list[str]:
+        answer = client.get(path, params=[*query, *params])
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        return [item["id"] for item in body["hits" if "hits" in body else "items"]]
+
+    assert ids([("tag", "bye"), ("tag", "demo")]) == ["demo/farewell"]
+    assert ids([("tag", "bye"), ("tag", "ops")]) == []
+    assert ids([("tag", "bye"), ("collection", "ops"), ("collection", "demo")]) == [
+        "demo/farewell"]
+    assert ids([("tag", "bye"), ("status", "active"), ("status", "draft")]) == []
+    assert ids([("tag", "bye"), ("channel", "experimental"), ("channel", "stable")]) == [
+        "demo/farewell"]
+
+
 @pytest.mark.parametrize(("params", "name", "message"), [
     ({"status": "actve"}, "status", "status='actve' is not a status; did you mean status=active? "
                                     "choose draft, active or deprecated"),
