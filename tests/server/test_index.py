@@ -4,6 +4,7 @@ updated, not rebuilt, and an index being served keeps its own view of it."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from promptctl.errors import ConfigError
 from promptctl.library import Library
 from promptctl.sources import MAX_FILE_BYTES, GitTreeSource
 from server.cache import Lru
@@ -335,6 +337,31 @@ def test_a_kept_record_that_does_not_read_back_is_examined_again_alone(
     assert sorted(index.entries) == sorted(IndexBuilder(repo, "main").build().entries)
     assert index.entries["demo/greet"].summary.path == "prompts/demo/greet.prompt.md"
     builder.close()
+
+
+def test_the_collector_rests_from_the_head_start_to_the_end_of_the_first_build(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    repo = make_repo({**LIBRARY, "promptctl.yaml": "approvals: [not, a, mapping]\n"})
+    assert gc.isenabled()
+    builder = IndexBuilder(repo, "main")
+    builder.head_start(tmp_path / "cache")
+    try:
+        assert not gc.isenabled()
+        with pytest.raises(ConfigError):  # a failed first build gives it back too
+            builder.build()
+        assert gc.isenabled()
+        commit_files(repo, {"promptctl.yaml": "approvals:\n  team: 1\n"})
+        builder.build()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what the first build made lives on, frozen
+    finally:
+        builder.close()
+        gc.unfreeze()
+    assert gc.isenabled()
+    unused = IndexBuilder(repo, "main")
+    unused.head_start(tmp_path / "cache-2")
+    unused.close()  # a head start whose build never came
+    assert gc.isenabled()
 
 
 def test_a_first_build_without_working_worker_processes_loads_in_process(
