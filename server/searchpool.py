@@ -8,7 +8,9 @@ answer searches the server process sends them; the server process does the rest 
 roles, filters, the answer cache, usage and metrics), so nothing about sessions, limits or
 counters is split between processes.
 
-A worker answers for one index at a time. After every build, the reloader *publishes* the
+The workers start on the first search (that one is answered in process): a server nobody
+searches runs none, and a start or restart does not share its cores with them. A worker answers
+for one index at a time. After every build, the reloader *publishes* the
 index: the search index's commit (its opstamp), the ids consumers may see and each prompt's
 blob id. A worker reloads the search index and serves that index only if it finds the same
 commit; until then, and for a search of any other index (a request that began before a reload),
@@ -72,9 +74,9 @@ class _Worker:
 
 class SearchPool:
     """``workers`` processes searching the kept index in ``store_root``. ``bind`` is called on
-    the server's event loop, ``publish`` by the reloader after each build (the first starts the
-    workers), ``search`` by the search route; ``search`` answering None means "search in
-    process"."""
+    the server's event loop, ``publish`` by the reloader after each build, ``search`` by the
+    search route (the first search starts the workers: a server nobody searches runs none);
+    ``search`` answering None means "search in process"."""
 
     def __init__(self, store_root: Path, repo_path: Path, workers: int, *,
                  answer_seconds: float = ANSWER_SECONDS) -> None:
@@ -89,6 +91,8 @@ class SearchPool:
         self._requests = itertools.count(1)
         self._started = False
         self._closing = False
+        self._lock = threading.Lock()  # the view published, and who has been sent it
+        self._view: _View | None = None
         self.answered = 0  # searches the workers answered
         self.declined = 0  # searches sent that came back for the server process to answer
 
@@ -103,20 +107,19 @@ class SearchPool:
     def publish(self, index: Index, consumer_ids: frozenset[str],
                 blobs: Mapping[str, str]) -> None:
         """Have the workers serve ``index`` (called right after it was built, by the thread
-        that builds: the search index cannot move on before the workers hear of it). The first
-        call starts the workers: they do not compete with the first build for the cores."""
-        if not self._started:
-            self._start()
+        that builds: the search index cannot move on before the workers hear of it)."""
         stamp = opstamp(self.store_root / "search")
-        self._published = None  # until the workers have it
-        if stamp is None:
-            return
-        generation = next(self._generation)
-        message: _View = ("view", generation, stamp, consumer_ids, dict(blobs))
-        for worker in self._workers:
-            with worker.sending:  # searches skip a worker that is being sent a view
-                self._send(worker, message)
-        self._published = (index, generation)
+        with self._lock:
+            self._published = None  # until the workers have it
+            self._view = None
+            if stamp is None:
+                return
+            generation = next(self._generation)
+            self._view = ("view", generation, stamp, consumer_ids, dict(blobs))
+            for worker in self._workers:
+                with worker.sending:  # searches skip a worker that is being sent a view
+                    self._send(worker, self._view)
+            self._published = (index, generation)
 
     async def search(self, index: Index, text: str, *, limit: int,
                      consumer: bool) -> list[Hit] | None:
@@ -124,6 +127,11 @@ class SearchPool:
         or None where the server process should search (see the module's docstring)."""
         published = self._published
         if published is None or published[0] is not index or self._loop is None:
+            return None
+        if not self._started:  # on the first search: a server nobody searches needs none
+            self._started = True
+            threading.Thread(target=self.start, name="search-workers-start",
+                             daemon=True).start()
             return None
         live = [w for w in self._workers if w.alive and len(w.waiting) < QUEUE]
         if not live:
@@ -154,12 +162,14 @@ class SearchPool:
 
     def close(self) -> None:
         """Stop the workers (on the event loop, as the server stops)."""
-        self._closing = True
-        self._published = None
-        for worker in self._workers:
+        with self._lock:
+            self._closing = True
+            self._published = None
+            workers = self._workers
+        for worker in workers:
             with worker.sending:
                 self._send(worker, ("stop",))
-        for worker in self._workers:
+        for worker in workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():
                 worker.process.terminate()
@@ -170,10 +180,13 @@ class SearchPool:
 
     # --- the reloader's thread ----------------------------------------------------------------
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the workers and send them the index published. The first search calls it on
+        a thread of its own (a worker reads its first message once it has imported what it
+        needs); it blocks until then."""
         self._started = True
         loop = self._loop
-        if loop is None:
+        if loop is None or self._closing:
             return
         context = multiprocessing.get_context("spawn")  # the server runs threads: no fork
         workers = []
@@ -196,7 +209,14 @@ class SearchPool:
             worker = _Worker(process, requests, answers)
             workers.append(worker)
             loop.call_soon_threadsafe(loop.add_reader, answers.fileno(), self._readable, worker)
-        self._workers = workers
+        with self._lock:
+            self._workers = workers
+            for worker in workers:
+                with worker.sending:
+                    if self._closing:
+                        self._send(worker, ("stop",))
+                    elif self._view is not None:
+                        self._send(worker, self._view)
 
     def _send(self, worker: _Worker, message: tuple[Any, ...]) -> bool:
         """Send with ``worker.sending`` held; False (and the worker lost) where it fails."""

@@ -47,6 +47,8 @@ def _kept_index(repo: Path, cache: Path) -> tuple[IndexBuilder, Index]:
 def _publish(pool: SearchPool, index: Index) -> None:
     pool.publish(index, index.view("consumer").allowed,
                  {i: e.summary.blob for i, e in index.entries.items()})
+    if not pool.running:
+        pool.start()  # the server starts them on its first search, answered in process
 
 
 def _as_tuples(hits: list[Hit] | None) -> list[tuple[str, float, str, tuple[str, ...]]] | None:
