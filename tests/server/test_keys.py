@@ -4,8 +4,10 @@ from the next request, without a restart, and ``list`` shows when each key was l
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
+from server.auth import UsageTimes, now, read_last_used
 from tests.conftest import CliRunner
 from tests.server.conftest import Keys, ServerFactory
 
@@ -61,3 +63,19 @@ def test_keys_list_shows_roles_teams_created_and_last_used_never_secrets(
     hashes = re.findall(r"sha256: ([0-9a-f]{64})", stored)
     for secret in [*secrets, *hashes]:
         assert secret not in text.stdout + before.stdout
+
+
+def test_a_key_used_again_in_a_later_second_is_noted_at_that_second(tmp_path: Path) -> None:
+    """The time a key was used is formatted once a second for every request: the next second's
+    request notes the next second."""
+    path = tmp_path / "keys.yaml.last-used.json"
+    times = UsageTimes(path, interval=3600)
+    started = now()
+    times.used("alice")  # the first use is written at once
+    assert started <= read_last_used(path)["alice"] <= now()
+    while now() == started:
+        time.sleep(0.02)
+    later = now()
+    times.used("alice")
+    times.flush()
+    assert later <= read_last_used(path)["alice"] <= now()
