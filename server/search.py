@@ -519,7 +519,7 @@ def _cut(text: str, anchor: int, marks: _Marks, *, before: int) -> str:
             _TOKEN.finditer(text, anchor), room))
         if not tokens:
             return ""
-        return _marked(text, tokens[0][0], tokens[-1][1], tokens, marks)
+        return _with_marks(text, tokens[0][0], tokens[-1][1], tokens, marks)
     # From the start of a word, the next ``room`` words in one match, then split into words
     # and what separates them.
     after = _WORDS_AFTER[room].match(text, anchor) if room > 0 else None
@@ -538,8 +538,8 @@ def _cut(text: str, anchor: int, marks: _Marks, *, before: int) -> str:
                     "..." if _TOKEN.search(text, end) else text[end:].rstrip()])
 
 
-def _marked(text: str, start: int, end: int, tokens: list[tuple[int, int]],
-            marks: _Marks) -> str:
+def _with_marks(text: str, start: int, end: int, tokens: list[tuple[int, int]],
+               marks: _Marks) -> str:
     """``text[start:end]`` with the ``tokens`` that are matches marked, "..." where the text
     goes on."""
     out = ["..."] if _TOKEN.search(text, 0, start) else []
