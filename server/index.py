@@ -123,8 +123,9 @@ class Index:
         return entry
 
     # Search answers of this index; a new commit starts an empty cache.
-    search_cache: Lru[list[Hit]] = field(default_factory=lambda: Lru(4096), compare=False,
-                                         repr=False)
+    # Weighed by hits (a page of 20 hits with snippets is about 9 KiB): about 4 MiB at most.
+    search_cache: Lru[list[Hit]] = field(default_factory=lambda: Lru(ANSWERS, weigh=_weight),
+                                         compare=False, repr=False)
 
     def search(self, text: str, *, limit: int, allowed: frozenset[str] | None) -> list[Hit]:
         """Hits of this index; the same question is answered once per index (search-as-you-type
@@ -151,6 +152,13 @@ class Index:
             return None if entry is None else entry.prompts.text(entry.summary)
         except PromptUnavailable:  # the repository cannot be read now: hits without snippets
             return None
+
+
+ANSWERS = 8192  # hits kept in an index's answer cache (an answer without hits counts one)
+
+
+def _weight(hits: list[Hit]) -> int:
+    return len(hits) + 1
 
 
 def _views(entries: Mapping[str, Entry]) -> dict[str, RoleView]:

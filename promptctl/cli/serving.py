@@ -115,6 +115,7 @@ def serve(
     """
     from promptctl.cli.output import note
     from promptctl.errors import UsageError
+    from promptctl.gitreader import bound_pack_maps
     from promptctl.repository import resolve_root
     from server.auth import KeyStore
     from server.index import IndexBuilder
@@ -145,6 +146,7 @@ def serve(
     check_exposure(settings)
     if keys is not None:
         KeyStore.load(keys)
+    bound_pack_maps()  # the server reads every blob once, then holds little of it
     builder = IndexBuilder(settings.repo, ref)
     builder.head()
     sock = _bind(host, port)

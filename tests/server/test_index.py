@@ -18,6 +18,7 @@ import pytest
 from promptctl.errors import ConfigError
 from promptctl.library import Library
 from promptctl.sources import MAX_FILE_BYTES, GitTreeSource
+from server import index as index_module
 from server.cache import Lru
 from server.index import Index, IndexBuilder
 from server.records import SNIPPET_CHARS
@@ -362,6 +363,20 @@ def test_the_collector_rests_from_the_head_start_to_the_end_of_the_first_build(
     unused.head_start(tmp_path / "cache-2")
     unused.close()  # a head start whose build never came
     assert gc.isenabled()
+
+
+def test_the_answer_cache_is_bounded_by_the_hits_it_holds(make_repo: RepoFactory,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct queries without end (a crawler, a benchmark) do not grow the server."""
+    monkeypatch.setattr(index_module, "ANSWERS", 12)
+    builder = IndexBuilder(make_repo(LIBRARY), "main")
+    index = builder.build()
+    for n in range(50):
+        index.search(f"greeting farewell runbook demo {n}", limit=10, allowed=None)  # no hits
+        index.search("zanzibar"[: 2 + n % 7], limit=10, allowed=None)
+    assert index.search_cache._weight <= 12
+    assert len(index.search_cache._items) <= 12
+    builder.close()
 
 
 def test_a_first_build_without_working_worker_processes_loads_in_process(

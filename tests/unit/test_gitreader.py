@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from promptctl.errors import RepositoryError
 from promptctl.gitreader import GitRepository, PathChange, TreeCache, git_blob_id
 from promptctl.layout import classify
 from promptctl.sources import MAX_FILE_BYTES
-from tests.conftest import GOOD_PROMPT, RepoFactory, git, write_files
+from tests.conftest import GOOD_PROMPT, ROOT, RepoFactory, git, write_files
 
 GREET = "prompts/demo/greet.prompt.md"
 GREET_YAML = "prompts/demo/greet.prompt.yaml"
@@ -286,3 +289,38 @@ def test_a_change_log_is_started_by_git_alone(make_repo: RepoFactory,
     assert not (repo / "x").exists()
     monkeypatch.setenv("PATH", "/nonexistent")
     assert start_change_log(repo, "main", "pr", paths_for) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads /proc/self/smaps")
+def test_a_process_that_read_every_blob_holds_a_bounded_part_of_the_pack(
+        make_repo: RepoFactory, tmp_path: Path) -> None:
+    """What a server does once (it keeps every prompt's text): read each blob of a pack. With
+    the bound, the pack stays mostly unmapped; without it, libgit2 keeps all of it mapped."""
+    files = {f"prompts/c/p{n}.md": os.urandom(24_000).hex() for n in range(160)}  # a 4 MB pack
+    repo = make_repo(files)
+    git(repo, "gc", "-q")
+    script = tmp_path / "read_all.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from promptctl.gitreader import GitRepository, bound_pack_maps\n"
+        "if sys.argv[2] == 'bounded':\n"
+        "    bound_pack_maps(window=256 << 10, total=1 << 20)\n"
+        "git = GitRepository(Path(sys.argv[1]))\n"
+        "for file in git.tree_files(git.commit_id('main')):\n"
+        "    git.read(file)\n"
+        "kib, current = 0, ''\n"
+        "for line in open('/proc/self/smaps'):\n"
+        "    if not line[0].isupper():\n"
+        "        current = line.split()[-1]\n"
+        "    elif line.startswith('Rss:') and current.endswith('.pack'):\n"
+        "        kib += int(line.split()[1])\n"
+        "print(kib)\n", encoding="utf-8")
+
+    def resident_kib(mode: str) -> int:
+        done = subprocess.run([sys.executable, str(script), str(repo), mode], check=True,
+                              capture_output=True, text=True, cwd=ROOT)
+        return int(done.stdout)
+
+    assert resident_kib("default") > 3_000
+    assert resident_kib("bounded") <= 1_600
