@@ -54,7 +54,7 @@ from server.records import (
     examine,
     search_doc,
 )
-from server.search import PromptSearch, SearchDoc, Searcher
+from server.search import PromptSearch, SearchDoc, Searcher, committed_opstamp
 from server.store import IndexStore
 from server.workers import Cancelled, Workers
 
@@ -433,9 +433,7 @@ class IndexBuilder:
         the workers examine the next chunks, rather than after them. ``_index_search`` then
         corrects it against the entries (a prompt that loses its id or alias to another file)."""
         search = self.search
-        if self._searched is None:
-            self._searched = search.kept()
-        held = self._searched
+        held = self._held(search)
 
         def clean() -> Iterator[SearchDoc]:
             for record, doc in pool.results(self._cancel):
@@ -505,14 +503,22 @@ class IndexBuilder:
             self._search = PromptSearch.open(self.store.search_path if self.store else None)
         return self._search
 
+    def _held(self, search: PromptSearch) -> dict[str, str]:
+        """What the search index holds (id -> digest): as the last run kept it, where the index
+        is still at that commit, else read from its documents (30 ms at 10,000 prompts)."""
+        if self._searched is None:
+            kept = None
+            if self.store is not None:
+                kept = self.store.searched(committed_opstamp(self.store.search_path))
+            self._searched = kept if kept is not None else search.kept()
+        return self._searched
+
     def _index_search(self, entries: Mapping[str, Entry],
                       docs: Mapping[str, SearchDoc]) -> Searcher:
         """Bring the search index in line with ``entries``: the documents whose prompt file
         changed are replaced; a prompt examined in an earlier run is loaded for its text."""
         search = self.search
-        if self._searched is None:
-            self._searched = search.kept()
-        held = self._searched
+        held = self._held(search)
         wanted = {i: e.summary.digest for i, e in entries.items()}
         removed = [i for i, digest in held.items() if wanted.get(i) != digest]
         added = []
@@ -533,6 +539,9 @@ class IndexBuilder:
         if store is None:
             return
         store.save(self._records, commit)
+        stamp = committed_opstamp(store.search_path)
+        if self._searched is not None and stamp is not None:
+            store.save_searched(stamp, self._searched)
         git = self.git()
 
         def read(blob: str) -> str | None:

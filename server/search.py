@@ -348,6 +348,14 @@ class PromptSearch:
         return self._index
 
 
+def committed_opstamp(path: Path) -> int | None:
+    """The commit of the search index in ``path`` (its ``meta.json``), or None."""
+    try:
+        return int(json.loads((path / "meta.json").read_text(encoding="utf-8"))["opstamp"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _format() -> dict[str, Any]:
     major, minor = importlib.metadata.version("tantivy").split(".")[:2]
     return {"format": FORMAT, "tantivy": f"{major}.{minor}"}

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import multiprocessing
 import os
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptctl.search import Hit
+from server.search import committed_opstamp
 
 if TYPE_CHECKING:
     from server.index import Index
@@ -51,14 +51,6 @@ ANSWER_SECONDS = 10.0  # a worker that takes longer is given up on (the search r
 # ("search", request, generation, text, limit, consumer?) to a worker; (request, hits or None)
 # back, a hit as (id, score, snippet, matched).
 _View = tuple[str, int, int, frozenset[str], dict[str, str]]
-
-
-def opstamp(search_dir: Path) -> int | None:
-    """The commit of the search index in ``search_dir`` (its ``meta.json``), or None."""
-    try:
-        return int(json.loads((search_dir / "meta.json").read_text(encoding="utf-8"))["opstamp"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 @dataclass(eq=False)
@@ -108,7 +100,7 @@ class SearchPool:
                 blobs: Mapping[str, str]) -> None:
         """Have the workers serve ``index`` (called right after it was built, by the thread
         that builds: the search index cannot move on before the workers hear of it)."""
-        stamp = opstamp(self.store_root / "search")
+        stamp = committed_opstamp(self.store_root / "search")
         with self._lock:
             self._published = None  # until the workers have it
             self._view = None
@@ -318,10 +310,10 @@ def work(requests: Connection, answers: Connection, store_root: str, repo_path: 
             try:
                 if index is None:
                     index = tantivy.Index.open(str(search_dir))
-                before = opstamp(search_dir)
+                before = committed_opstamp(search_dir)
                 index.reload()
                 found = index.searcher()
-                if before == opstamp(search_dir) == wanted:  # no commit in between
+                if before == committed_opstamp(search_dir) == wanted:  # no commit in between
                     searcher = Searcher(found)
             except (OSError, ValueError) as exc:  # tantivy raises ValueError for its errors
                 log.warning("search worker cannot open %s: %s", search_dir, exc)

@@ -85,6 +85,8 @@ class IndexStore:
         # repository costs 50-150 us (delta chains), a row here about 15 us.
         # A rowid table: rows of a few kilobytes leave WITHOUT ROWID pages half empty.
         self.db.execute("CREATE TABLE IF NOT EXISTS texts (blob TEXT PRIMARY KEY, text BLOB)")
+        # What the search index holds (id -> digest), as of its commit ``opstamp``.
+        self.db.execute("CREATE TABLE IF NOT EXISTS searched (opstamp INTEGER, digests TEXT)")
         self._texts = {sys.intern(blob) for (blob,) in self.db.execute("SELECT blob FROM texts")}
         # Snippets are read on request threads while the reloader writes: a connection of
         # their own (WAL lets it read while the other writes).
@@ -154,6 +156,25 @@ class IndexStore:
             self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", new)
         self._saved = dict(records)
         self.last_error = None
+
+    def save_searched(self, opstamp: int, digests: Mapping[str, str]) -> None:
+        """What the search index holds (id -> digest) at its commit ``opstamp``."""
+        with self.db:
+            self.db.execute("DELETE FROM searched")
+            self.db.execute("INSERT INTO searched VALUES (?, ?)",
+                            (opstamp, json.dumps(digests, separators=(",", ":"))))
+
+    def searched(self, opstamp: int | None) -> dict[str, str] | None:
+        """What ``save_searched`` kept, if the search index is still at ``opstamp``."""
+        if opstamp is None:
+            return None
+        try:
+            row = self.db.execute("SELECT digests FROM searched WHERE opstamp = ?",
+                                  (opstamp,)).fetchone()
+            found = None if row is None else json.loads(row[0])
+        except (sqlite3.Error, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
 
     def text(self, blob: str) -> str | None:
         """The kept text of the prompt file ``blob``, or None."""

@@ -113,7 +113,6 @@ def serve(
         promptctl serve --repo . --ref main
         promptctl serve --repo /srv/prompts.git --keys keys.yaml --host 0.0.0.0 --fetch origin
     """
-    from promptctl.cli.output import note
     from promptctl.errors import UsageError
     from promptctl.gitreader import bound_pack_maps
     from promptctl.repository import resolve_root
@@ -152,6 +151,8 @@ def serve(
     sock = _bind(host, port)
     notice = anonymous_notice(settings)
     if notice:
+        from promptctl.cli.output import note  # here: rich only when there is a note
+
         note(f"note: {notice}")
     configure_logging()
     if cache_dir is not None and index_cache is None:
@@ -176,6 +177,8 @@ def serve(
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a graceful shutdown
+        from promptctl.cli.output import note
+
         note("stopped")
     finally:
         sock.close()

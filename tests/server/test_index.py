@@ -22,6 +22,7 @@ from server import index as index_module
 from server.cache import Lru
 from server.index import Index, IndexBuilder
 from server.records import SNIPPET_CHARS
+from server.search import PromptSearch
 from server.store import IndexStore, remove_stale
 from server.workers import Cancelled, Workers
 from tests.conftest import ROOT, RepoFactory, git
@@ -377,6 +378,43 @@ def test_the_answer_cache_is_bounded_by_the_hits_it_holds(make_repo: RepoFactory
     assert index.search_cache._weight <= 12
     assert len(index.search_cache._items) <= 12
     builder.close()
+
+
+def test_a_restart_takes_what_the_search_index_holds_from_the_last_run(
+        make_repo: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not read from the index's documents again, while the index is at the same commit."""
+    repo = make_repo(LIBRARY)
+    cache = tmp_path / "cache"
+    first = _kept_builder(repo, cache)
+    first.persist(first.build().commit)
+    first.close()
+    read_back: list[int] = []
+    kept = PromptSearch.kept
+
+    def counted(self: PromptSearch) -> dict[str, str]:
+        read_back.append(1)
+        return kept(self)
+
+    monkeypatch.setattr(PromptSearch, "kept", counted)
+    again = _kept_builder(repo, cache)
+    commit_files(repo, {"prompts/ops/pager.prompt.md": prompt(title="Pager duty")})
+    index = again.build()
+    assert read_back == []
+    assert _search_ids(index, "pager") == ["ops/pager"]
+    assert _search_ids(index, "runbook") == ["ops/runbook"]
+    again.persist(index.commit)
+    again.close()
+    # The search index moved on without this cache knowing (a crash before it was written):
+    # what it holds is read from it.
+    store = IndexStore.open(cache)
+    assert store is not None
+    with store.db:
+        store.db.execute("UPDATE searched SET opstamp = opstamp - 1")
+    later = IndexBuilder(repo, "main", store=store)
+    later_index = later.build()
+    assert read_back == [1]
+    assert _search_ids(later_index, "pager") == ["ops/pager"]
+    later.close()
 
 
 def test_a_first_build_without_working_worker_processes_loads_in_process(
