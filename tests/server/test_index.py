@@ -341,7 +341,7 @@ def test_a_kept_record_that_does_not_read_back_is_examined_again_alone(
     builder.close()
 
 
-def test_the_collector_rests_from_the_head_start_to_the_end_of_the_first_build(
+def test_the_collector_rests_from_the_head_start_until_the_first_index_is_kept(
         make_repo: RepoFactory, tmp_path: Path) -> None:
     repo = make_repo({**LIBRARY, "promptctl.yaml": "approvals: [not, a, mapping]\n"})
     assert gc.isenabled()
@@ -349,17 +349,25 @@ def test_the_collector_rests_from_the_head_start_to_the_end_of_the_first_build(
     builder.head_start(tmp_path / "cache")
     try:
         assert not gc.isenabled()
-        with pytest.raises(ConfigError):  # a failed first build gives it back too
+        with pytest.raises(ConfigError):  # a failed first build gives it back
             builder.build()
         assert gc.isenabled()
         commit_files(repo, {"promptctl.yaml": "approvals:\n  team: 1\n"})
-        builder.build()
+        index = builder.build()
+        assert not gc.isenabled()  # the index is served; its memory is settled once kept
+        builder.persist(index.commit)
         assert gc.isenabled()
         assert gc.get_freeze_count() > 0  # what the first build made lives on, frozen
     finally:
         builder.close()
         gc.unfreeze()
     assert gc.isenabled()
+    # Without a cache to keep it in, the same.
+    unkept = IndexBuilder(repo, "main")
+    unkept.persist(unkept.build().commit)
+    assert gc.isenabled()
+    unkept.close()
+    gc.unfreeze()
     unused = IndexBuilder(repo, "main")
     unused.head_start(tmp_path / "cache-2")
     unused.close()  # a head start whose build never came
