@@ -156,11 +156,12 @@ def test_a_worker_that_does_not_answer_in_time_is_not_waited_for(make_repo: Repo
     builder, index = _kept_index(repo, cache)
 
     async def run() -> None:
-        pool = SearchPool(cache, repo, 1, answer_seconds=0.5)
+        pool = SearchPool(cache, repo, 1)
         pool.bind(asyncio.get_running_loop())
         try:
             _publish(pool, index)
-            assert await pool.search(index, "runbook", limit=5, consumer=True)
+            assert await pool.search(index, "runbook", limit=5, consumer=True)  # warm, in time
+            pool.answer_seconds = 0.5
             (worker,) = pool._workers
             os.kill(worker.process.pid, signal.SIGSTOP)
             try:
