@@ -197,7 +197,8 @@ def _rss_mib(pid: int) -> float | None:
 
 
 def _children(pid: int) -> list[int]:
-    """The server's child processes (its search workers)."""
+    """The server's child processes (its search workers, and the resource tracker that
+    multiprocessing starts with them)."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -318,7 +319,7 @@ LABELS = {
     "start_cpu_s": "  CPU seconds of that start",
     "restart_s": "restart with the index kept (s, median of 3)",
     "rss_mib": "server RSS (MiB)",
-    "workers_rss_mib": "  its search workers' RSS, all of them (MiB)",
+    "workers_rss_mib": "  its child processes' RSS: search workers, resource tracker (MiB)",
     "cache_mib": "index cache on disk (MiB)",
     "prompt_mib": "  prompt files (MiB)",
     "search_p95_ms": "search p95, 300 distinct queries, one client (ms)",
