@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,26 @@ def _publish(pool: SearchPool, index: Index) -> None:
         pool.start()  # the server starts them on its first search, answered in process
 
 
+def _with_pool(repo: Path, cache: Path,
+               body: Callable[[SearchPool, IndexBuilder, Index], Awaitable[None]]) -> None:
+    """``body`` with one search worker serving the index of ``repo`` kept in ``cache``."""
+    builder, index = _kept_index(repo, cache)
+
+    async def run() -> None:
+        pool = SearchPool(cache, repo, 1)
+        pool.bind(asyncio.get_running_loop())
+        try:
+            _publish(pool, index)
+            await body(pool, builder, index)
+        finally:
+            pool.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        builder.close()
+
+
 def _as_tuples(hits: list[Hit] | None) -> list[tuple[str, float, str, tuple[str, ...]]] | None:
     return None if hits is None else [(h.id, h.score, h.snippet, h.matched) for h in hits]
 
@@ -58,126 +79,90 @@ def _as_tuples(hits: list[Hit] | None) -> list[tuple[str, float, str, tuple[str,
 def test_a_search_worker_answers_as_the_server_process_does(make_repo: RepoFactory,
                                                             tmp_path: Path) -> None:
     repo = make_repo(_library())
-    cache = tmp_path / "cache"
-    builder, index = _kept_index(repo, cache)
-    consumer_ids = index.view("consumer").allowed
-    assert "demo/secret-draft" not in consumer_ids
 
-    async def compare() -> None:
-        pool = SearchPool(cache, repo, 1)
-        pool.bind(asyncio.get_running_loop())
-        try:
-            _publish(pool, index)
-            for query in QUERIES:
-                for consumer in (True, False):
-                    found = await pool.search(index, query, limit=10, consumer=consumer)
-                    wanted = index.searcher.search(
-                        query, limit=10, allowed=consumer_ids if consumer else None,
-                        snippet_text=index._snippet_text)
-                    assert _as_tuples(found) == _as_tuples(wanted), (query, consumer)
-            assert pool.answered == 2 * len(QUERIES)
-            # What consumers may not see never comes back to them.
-            hidden = await pool.search(index, "zanzibar", limit=10, consumer=True)
-            assert hidden == []
-            everyone = await pool.search(index, "zanzibar", limit=10, consumer=False)
-            assert {h.id for h in everyone or []} == {"demo/secret-draft",
-                                                      "labs/secret-experiment"}
-        finally:
-            pool.close()
+    async def compare(pool: SearchPool, builder: IndexBuilder, index: Index) -> None:
+        consumer_ids = index.view("consumer").allowed
+        assert "demo/secret-draft" not in consumer_ids
+        for query in QUERIES:
+            for consumer in (True, False):
+                found = await pool.search(index, query, limit=10, consumer=consumer)
+                wanted = index.searcher.search(
+                    query, limit=10, allowed=consumer_ids if consumer else None,
+                    snippet_text=index._snippet_text)
+                assert _as_tuples(found) == _as_tuples(wanted), (query, consumer)
+        assert pool.answered == 2 * len(QUERIES)
+        # What consumers may not see never comes back to them.
+        hidden = await pool.search(index, "zanzibar", limit=10, consumer=True)
+        assert hidden == []
+        everyone = await pool.search(index, "zanzibar", limit=10, consumer=False)
+        assert {h.id for h in everyone or []} == {"demo/secret-draft",
+                                                  "labs/secret-experiment"}
 
-    asyncio.run(compare())
-    builder.close()
+    _with_pool(repo, tmp_path / "cache", compare)
 
 
 def test_a_worker_serves_only_the_index_it_was_given(make_repo: RepoFactory,
                                                      tmp_path: Path) -> None:
     repo = make_repo(_library())
-    cache = tmp_path / "cache"
-    builder, first = _kept_index(repo, cache)
 
-    async def run() -> None:
-        pool = SearchPool(cache, repo, 1)
-        pool.bind(asyncio.get_running_loop())
-        try:
-            _publish(pool, first)
-            assert await pool.search(first, "pager", limit=5, consumer=True) == []
-            commit_files(repo, {"prompts/ops/pager.prompt.md": prompt(title="Pager duty")})
-            second = builder.build(first)
-            builder.persist(second.commit)
-            # Not published yet: the server process answers (None), for either index.
-            assert await pool.search(second, "pager", limit=5, consumer=True) is None
-            _publish(pool, second)
-            found = await pool.search(second, "pager", limit=5, consumer=True)
-            assert [h.id for h in found or []] == ["ops/pager"]
-            # A request that began on the old index is answered by the server process.
-            assert await pool.search(first, "pager duty", limit=5, consumer=True) is None
-        finally:
-            pool.close()
+    async def run(pool: SearchPool, builder: IndexBuilder, first: Index) -> None:
+        assert await pool.search(first, "pager", limit=5, consumer=True) == []
+        commit_files(repo, {"prompts/ops/pager.prompt.md": prompt(title="Pager duty")})
+        second = builder.build(first)
+        builder.persist(second.commit)
+        # Not published yet: the server process answers (None), for either index.
+        assert await pool.search(second, "pager", limit=5, consumer=True) is None
+        _publish(pool, second)
+        found = await pool.search(second, "pager", limit=5, consumer=True)
+        assert [h.id for h in found or []] == ["ops/pager"]
+        # A request that began on the old index is answered by the server process.
+        assert await pool.search(first, "pager duty", limit=5, consumer=True) is None
 
-    asyncio.run(run())
-    builder.close()
+    _with_pool(repo, tmp_path / "cache", run)
 
 
 def test_a_worker_that_stops_leaves_the_searches_to_the_server(make_repo: RepoFactory,
                                                                tmp_path: Path) -> None:
     repo = make_repo(_library())
-    cache = tmp_path / "cache"
-    builder, index = _kept_index(repo, cache)
 
-    async def run() -> None:
-        pool = SearchPool(cache, repo, 1)
-        pool.bind(asyncio.get_running_loop())
-        try:
-            _publish(pool, index)
-            assert await pool.search(index, "runbook", limit=5, consumer=True)
-            (worker,) = pool._workers
-            worker.process.kill()
-            worker.process.join(timeout=10)
-            started = time.monotonic()
-            assert await pool.search(index, "farewell", limit=5, consumer=True) is None
-            assert time.monotonic() - started < 5
-            for _ in range(100):  # its reader notices the closed pipe
-                if not pool.running:
-                    break
-                await asyncio.sleep(0.05)
-            assert pool.running == 0
-            assert await pool.search(index, "greeting", limit=5, consumer=True) is None
-        finally:
-            pool.close()
+    async def run(pool: SearchPool, builder: IndexBuilder, index: Index) -> None:
+        assert await pool.search(index, "runbook", limit=5, consumer=True)
+        (worker,) = pool._workers
+        worker.process.kill()
+        worker.process.join(timeout=10)
+        started = time.monotonic()
+        assert await pool.search(index, "farewell", limit=5, consumer=True) is None
+        assert time.monotonic() - started < 5
+        for _ in range(100):  # the event loop reads the closed pipe
+            if not pool.running:
+                break
+            await asyncio.sleep(0.05)
+        assert pool.running == 0
+        assert await pool.search(index, "greeting", limit=5, consumer=True) is None
 
-    asyncio.run(run())
-    builder.close()
+    _with_pool(repo, tmp_path / "cache", run)
 
 
 def test_a_worker_that_does_not_answer_in_time_is_not_waited_for(make_repo: RepoFactory,
                                                                   tmp_path: Path) -> None:
     repo = make_repo(_library())
-    cache = tmp_path / "cache"
-    builder, index = _kept_index(repo, cache)
 
-    async def run() -> None:
-        pool = SearchPool(cache, repo, 1)
-        pool.bind(asyncio.get_running_loop())
+    async def run(pool: SearchPool, builder: IndexBuilder, index: Index) -> None:
+        assert await pool.search(index, "runbook", limit=5, consumer=True)  # warm, in time
+        pool.answer_seconds = 0.5
+        (worker,) = pool._workers
+        os.kill(worker.process.pid, signal.SIGSTOP)
         try:
-            _publish(pool, index)
-            assert await pool.search(index, "runbook", limit=5, consumer=True)  # warm, in time
-            pool.answer_seconds = 0.5
-            (worker,) = pool._workers
-            os.kill(worker.process.pid, signal.SIGSTOP)
-            try:
-                started = time.monotonic()
-                assert await pool.search(index, "farewell", limit=5, consumer=True) is None
-                assert time.monotonic() - started < 3
-            finally:
-                os.kill(worker.process.pid, signal.SIGCONT)
-            # Its late answer is dropped; it goes on answering.
-            found = await pool.search(index, "greeting", limit=5, consumer=True)
-            assert [h.id for h in found or []] == ["demo/greet"]
+            started = time.monotonic()
+            assert await pool.search(index, "farewell", limit=5, consumer=True) is None
+            assert time.monotonic() - started < 3
         finally:
-            pool.close()
+            os.kill(worker.process.pid, signal.SIGCONT)
+        # Its late answer is dropped; it goes on answering.
+        found = await pool.search(index, "greeting", limit=5, consumer=True)
+        assert [h.id for h in found or []] == ["demo/greet"]
 
-    asyncio.run(run())
-    builder.close()
+    _with_pool(repo, tmp_path / "cache", run)
 
 
 def test_the_server_hands_searches_to_its_workers(library_repo: Path, tmp_path: Path,
