@@ -14,6 +14,8 @@ process with other threads would inherit their locks.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import gc
 import marshal
@@ -69,7 +71,7 @@ class Workers:
         self.method = start_method()
         context = multiprocessing.get_context(self.method)
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                         initializer=_init_worker)
+                                         initializer=_init_worker, initargs=(os.getpid(),))
         self._chunks: list[Future[bytes]] = []
         # Start every worker now (a fork happens here, before any other thread exists), so that
         # a spawned worker's imports overlap with the caller's reading of the tree.
@@ -111,11 +113,27 @@ class Workers:
 # --- in the workers ---------------------------------------------------------------------------
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the server stops its workers itself, and a
     # worker interrupted mid-prompt would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with(parent)
     gc.freeze()  # the objects inherited from the caller are not garbage: never walk them
+
+
+def _end_with(parent: int) -> None:
+    """Linux: this worker is killed when the server process ends, however it ends. A forked
+    worker holds both ends of the pool's pipes, so it never reads an end of file from them: a
+    server stopped during its first build left its workers waiting for ever."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before that took effect
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _ready() -> None:
