@@ -8,15 +8,17 @@ answer searches the server process sends them; the server process does the rest 
 roles, filters, the answer cache, usage and metrics), so nothing about sessions, limits or
 counters is split between processes.
 
-The workers start on the first search (that one is answered in process): a server nobody
-searches runs none, and a start or restart does not share its cores with them. A worker answers
+The workers start on the first search: a server nobody searches runs none, and a start or
+restart does not share its cores with them. A worker answers
 for one index at a time. After every build, the reloader *publishes* the
 index: the search index's commit (its opstamp), the ids consumers may see and each prompt's
 blob id. A worker reloads the search index and serves that index only if it finds the same
 commit; until then, and for a search of any other index (a request that began before a reload),
 it says so and the server searches in process, as it does without workers. It does the same
-when every worker is busy with ``QUEUE`` searches, when a worker stops answering, and for
-searches with filters (their allowed ids change with every request).
+when every worker is busy with ``QUEUE`` searches, when a worker stops answering, for searches
+with filters (their allowed ids change with every request), and for a search that is the only
+request under way (``others_under_way``): the workers are for a server with more to do than
+one core does.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ ANSWER_SECONDS = 10.0  # a worker that takes longer is given up on (the search r
 # ("search", request, generation, text, limit, consumer?) to a worker; (request, hits or None)
 # back, a hit as (id, score, snippet, matched).
 _View = tuple[str, int, int, frozenset[str], dict[str, str]]
+
+
+def others_under_way() -> bool:
+    """Whether this event loop serves another HTTP request than the caller's (uvicorn runs each
+    as a task of ``run_asgi``, from the moment its bytes are read). A search with nothing else
+    to do is answered sooner in process: the hop to a worker and back is two wake-ups."""
+    current = asyncio.current_task()
+    return any(task is not current
+               and getattr(task.get_coro(), "__qualname__", "").endswith(".run_asgi")
+               for task in asyncio.all_tasks())
 
 
 @dataclass(eq=False)
@@ -120,10 +132,8 @@ class SearchPool:
         published = self._published
         if published is None or published[0] is not index or self._loop is None:
             return None
-        if not self._started:  # on the first search: a server nobody searches needs none
-            self._started = True
-            threading.Thread(target=self.start, name="search-workers-start",
-                             daemon=True).start()
+        if not self._started:
+            self.start_soon()
             return None
         live = [w for w in self._workers if w.alive and len(w.waiting) < QUEUE]
         if not live:
@@ -171,6 +181,14 @@ class SearchPool:
         self._workers = []
 
     # --- the reloader's thread ----------------------------------------------------------------
+
+    def start_soon(self) -> None:
+        """Start the workers on a thread of their own, once (the first search calls it: a
+        server nobody searches runs none)."""
+        if not self._started:
+            self._started = True
+            threading.Thread(target=self.start, name="search-workers-start",
+                             daemon=True).start()
 
     def start(self) -> None:
         """Start the workers and send them the index published. The first search calls it on

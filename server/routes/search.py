@@ -11,6 +11,7 @@ from server.deps import CallerDep, IndexDep
 from server.index import Index
 from server.models import SearchResponse
 from server.routes.common import ERRORS, FILTERS_OPENAPI, FiltersDep, fast_json, refuse_empty
+from server.searchpool import others_under_way
 from server.state import ServerState
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
@@ -52,17 +53,21 @@ async def search(
 
 async def _search(state: ServerState, index: Index, text: str, limit: int,
                   allowed: frozenset[str] | None, consumer: bool | None) -> list[Hit]:
-    """Hits among ``allowed`` ids (None: all): the answer cache's, else a search worker's
-    (``server.searchpool``; ``consumer``: what it is to search, consumers' prompts or all,
-    None: not it), else this process's."""
+    """Hits among ``allowed`` ids (None: all): the answer cache's, else a search worker's while
+    other requests are under way (``server.searchpool``; ``consumer``: what it is to search,
+    consumers' prompts or all, None: not it), else this process's."""
     hits = index.cached_search(text, limit=limit, allowed=allowed)
     if hits is not None:
         return hits
-    if state.search_pool is not None and consumer is not None:
-        hits = await state.search_pool.search(index, text, limit=limit, consumer=consumer)
-        if hits is not None:
-            index.remember_search(text, hits, limit=limit, allowed=allowed)
-            state.metrics.search_answers.labels(by="worker").inc()
-            return hits
+    pool = state.search_pool
+    if pool is not None and consumer is not None:
+        if others_under_way():
+            hits = await pool.search(index, text, limit=limit, consumer=consumer)
+            if hits is not None:
+                index.remember_search(text, hits, limit=limit, allowed=allowed)
+                state.metrics.search_answers.labels(by="worker").inc()
+                return hits
+        else:
+            pool.start_soon()  # ready for when more comes at once
     state.metrics.search_answers.labels(by="server").inc()
     return index.search(text, limit=limit, allowed=allowed)

@@ -9,8 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -165,36 +167,57 @@ def test_a_worker_that_does_not_answer_in_time_is_not_waited_for(make_repo: Repo
     _with_pool(repo, tmp_path / "cache", run)
 
 
-def test_the_server_hands_searches_to_its_workers(library_repo: Path, tmp_path: Path,
-                                                  start_server: ServerFactory,
-                                                  keys: Keys) -> None:
+def test_the_server_hands_searches_to_its_workers_when_it_has_more_to_do(
+        library_repo: Path, tmp_path: Path, start_server: ServerFactory, keys: Keys) -> None:
     running = start_server(library_repo, keys_file=keys.path, index_cache=tmp_path / "cache",
                            search_workers=1)
     consumer = running.client(keys.headers("consumer"))
     admin = running.client(keys.headers("admin"))
-    deadline = time.monotonic() + 30
-    answered = 0
-    attempt = 0
-    while answered == 0:  # the worker starts after the first index: until then, in process
-        assert time.monotonic() < deadline, "no search was answered by a worker"
-        attempt += 1
-        found = consumer.get("/api/v1/search", params={"q": f"greeting {attempt}"})
-        assert found.status_code == 200
-        answered = _worker_answers(admin)
-    hits = consumer.get("/api/v1/search", params={"q": "zanzibar"}).json()["hits"]
-    assert hits == []  # drafts and experiments: not for consumers, by a worker or not
+    # One search at a time: answered in process, sooner than by a hop to a worker.
+    for n in range(8):
+        assert consumer.get("/api/v1/search", params={"q": f"greeting {n}"}).status_code == 200
+    assert _answers(admin) == {"server": 8}
+
+    # Many at once: the worker takes its share; consumers still see only what they may.
+    stop = threading.Event()
+    found: list[list[dict[str, object]]] = []
+
+    def search_hard(client_number: int) -> None:
+        with httpx.Client(base_url=running.url, headers=keys.headers("consumer"),
+                          timeout=10) as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                hidden = "zanzibar"[: 4 + n % 5]  # prefixes of what only staff may see
+                for query in (f"greeting {client_number} {n}", hidden):
+                    answer = client.get("/api/v1/search", params={"q": query})
+                    assert answer.status_code == 200
+                    if query == hidden:
+                        found.append(answer.json()["hits"])
+
+    with ThreadPoolExecutor(8) as pool:
+        running_searches = [pool.submit(search_hard, number) for number in range(8)]
+        deadline = time.monotonic() + 30
+        while _answers(admin).get("worker", 0) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        for future in running_searches:
+            future.result()
+    assert _answers(admin).get("worker", 0) >= 5, "no search was answered by a worker"
+    assert found
+    assert all(hits == [] for hits in found)  # drafts and experiments: never for consumers
     staff = admin.get("/api/v1/search", params={"q": "zanzibar"}).json()["hits"]
     assert {h["id"] for h in staff} == {"demo/secret-draft", "labs/secret-experiment"}
-    assert _worker_answers(admin) >= answered + 2
-    metrics = admin.get("/metrics").text
-    assert "promptctl_search_workers 1" in metrics.splitlines()
+    assert "promptctl_search_workers 1" in admin.get("/metrics").text.splitlines()
 
 
-def _worker_answers(client: httpx.Client) -> int:
+def _answers(client: httpx.Client) -> dict[str, int]:
+    """promptctl_search_answers_total by who answered."""
+    found = {}
     for line in client.get("/metrics").text.splitlines():
-        if line.startswith('promptctl_search_answers_total{by="worker"}'):
-            return int(float(line.split()[-1]))
-    return 0
+        if line.startswith("promptctl_search_answers_total{by="):
+            found[line.split('"')[1]] = int(float(line.split()[-1]))
+    return found
 
 
 def test_search_workers_need_the_index_cache(library_repo: Path) -> None:
