@@ -98,7 +98,6 @@ class SearchPool:
         self._lock = threading.Lock()  # the view published, and who has been sent it
         self._view: _View | None = None
         self.answered = 0  # searches the workers answered
-        self.declined = 0  # searches sent that came back for the server process to answer
 
     @property
     def running(self) -> int:
@@ -109,7 +108,7 @@ class SearchPool:
         self._loop = loop
 
     def publish(self, index: Index, consumer_ids: frozenset[str],
-                blobs: Mapping[str, str]) -> None:
+                blobs: dict[str, str]) -> None:
         """Have the workers serve ``index`` (called right after it was built, by the thread
         that builds: the search index cannot move on before the workers hear of it)."""
         stamp = committed_opstamp(self.store_root / "search")
@@ -119,7 +118,7 @@ class SearchPool:
             if stamp is None:
                 return
             generation = next(self._generation)
-            self._view = ("view", generation, stamp, consumer_ids, dict(blobs))
+            self._view = ("view", generation, stamp, consumer_ids, blobs)
             for worker in self._workers:
                 with worker.sending:  # searches skip a worker that is being sent a view
                     self._send(worker, self._view)
@@ -156,7 +155,6 @@ class SearchPool:
         finally:
             timer.cancel()
         if found is None:
-            self.declined += 1
             return None
         self.answered += 1
         return [Hit(hit_id, score, snippet, tuple(matched))
@@ -180,7 +178,7 @@ class SearchPool:
             worker.answers.close()
         self._workers = []
 
-    # --- the reloader's thread ----------------------------------------------------------------
+    # --- starting, and sending from any thread ------------------------------------------------
 
     def start_soon(self) -> None:
         """Start the workers on a thread of their own, once (the first search calls it: a
