@@ -141,6 +141,19 @@ def test_one_message_for_a_repository_and_for_a_ref(tmp_path: Path,
         reader.commit_id("nope")
 
 
+def _count_walks(monkeypatch: pytest.MonkeyPatch, reader: GitRepository) -> list[list[str]]:
+    """The paths of each log ``reader`` starts from now on (it still starts them)."""
+    walks: list[list[str]] = []
+    start_path_log = reader.start_path_log
+
+    def counted(head: str, paths: list[str]) -> object:
+        walks.append(list(paths))
+        return start_path_log(head, paths)
+
+    monkeypatch.setattr(reader, "start_path_log", counted)
+    return walks
+
+
 def test_versions_of_several_prompts_come_from_one_walk(make_repo: RepoFactory,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from promptctl.history import History
@@ -150,14 +163,7 @@ def test_versions_of_several_prompts_come_from_one_walk(make_repo: RepoFactory,
                                   GOOD_PROMPT.replace("1.0.0", "1.0.1")})
     one_by_one = {i: History(repo, "main").versions(i) for i in ("demo/greet", "demo/other")}
     history = History(repo, "main")
-    walks: list[list[str]] = []
-    start_path_log = history.git.start_path_log
-
-    def counted(head: str, paths: list[str]) -> object:
-        walks.append(list(paths))
-        return start_path_log(head, paths)
-
-    monkeypatch.setattr(history.git, "start_path_log", counted)
+    walks = _count_walks(monkeypatch, history.git)
     history.read_versions(["demo/greet", "demo/other"])
     assert {i: history.versions(i) for i in one_by_one} == one_by_one
     assert len(walks) == 1
@@ -238,14 +244,7 @@ def test_versions_read_from_a_started_log_of_more_paths(make_repo: RepoFactory,
     history = History(repo, "main")
     started = history.git.start_path_log(
         history.head_id, [*prompt_paths("demo/other"), *prompt_paths("demo/greet")])
-    walks: list[list[str]] = []
-    start_path_log = history.git.start_path_log
-
-    def counted(head: str, paths: list[str]) -> object:
-        walks.append(list(paths))
-        return start_path_log(head, paths)
-
-    monkeypatch.setattr(history.git, "start_path_log", counted)
+    walks = _count_walks(monkeypatch, history.git)
     history.read_versions(["demo/greet"], started)
     assert walks == []  # the started log was used
     assert history.versions("demo/greet") == alone
@@ -253,7 +252,7 @@ def test_versions_read_from_a_started_log_of_more_paths(make_repo: RepoFactory,
     # A started log that does not follow the prompt's paths is not used: another is started.
     other = History(repo, "main")
     narrow = other.git.start_path_log(other.head_id, prompt_paths("demo/other"))
-    monkeypatch.setattr(other.git, "start_path_log", counted)
+    walks = _count_walks(monkeypatch, other.git)
     other.read_versions(["demo/greet"], narrow)
     narrow.close()
     assert walks == [list(prompt_paths("demo/greet"))]
