@@ -333,6 +333,21 @@ def test_an_update_replaces_and_removes_and_earlier_views_answer_as_before() -> 
     assert index.kept() == {"u/a": "a", "u/b": "b"}
 
 
+def test_a_first_update_of_an_empty_index_keeps_the_last_document_of_an_id() -> None:
+    # A first build adds without deleting (nothing is there yet), except an id it adds twice.
+    index = PromptSearch.open(None)
+    first = index.update(iter([doc("u/a", title="Alpha", digest="1"),
+                               doc("u/b", title="Beta", digest="2"),
+                               doc("u/a", title="Gamma", digest="3")]), ())
+    assert len(first) == 2
+    assert [h.id for h in first.search("alpha")] == []
+    assert [h.id for h in first.search("gamma")] == ["u/a"]
+    assert index.kept() == {"u/a": "3", "u/b": "2"}
+    # Once it holds documents, an update replaces them as before.
+    again = index.update([doc("u/b", title="Delta", digest="4")], ())
+    assert (len(again), [h.id for h in again.search("beta")]) == (2, [])
+
+
 def test_a_kept_directory_opens_with_its_documents(tmp_path: Path) -> None:
     path = tmp_path / "search"
     first = indexed(*LIBRARY, path=path)
