@@ -207,16 +207,27 @@ def cpu_seconds(pid: int) -> float | None:
 def wait_ready(url: str, server: subprocess.Popen[Any], *, seconds: float = 300,
                what: str = "promptctl serve") -> None:
     """Poll ``url``/readyz until it answers 200; ``SystemExit`` naming ``what`` when the server
-    exits first or ``seconds`` pass (the caller stops it)."""
-    import httpx
+    exits first or ``seconds`` pass (the caller stops it).
 
+    Each poll is a plain ``http.client`` request, about 0.1 ms of CPU: ``httpx.get`` builds a
+    client with a TLS context every time, 20 ms of CPU, and polled every 20 ms it took half a
+    core of the two that the server being timed starts on."""
+    import http.client
+    import urllib.parse
+
+    where = urllib.parse.urlsplit(url)
     deadline = time.monotonic() + seconds
     while True:
+        connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port,
+                                                timeout=5)
         try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+            connection.request("GET", f"{where.path.rstrip('/')}/readyz")
+            if connection.getresponse().status == 200:
                 return
-        except httpx.TransportError:
+        except (OSError, http.client.HTTPException):  # not listening yet, or dropped
             pass
+        finally:
+            connection.close()
         if server.poll() is not None:
             raise SystemExit(f"FINDING: {what} exited with {server.returncode} before it was ready")
         if time.monotonic() > deadline:
