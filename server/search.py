@@ -117,6 +117,10 @@ class SearchDoc:
     body: str  # the templates' sources joined by "\n\n"
 
 
+# A word's weighted term queries in a field, as clauses of its query, by (word, field).
+_Clauses = dict[tuple[str, str], list[tuple[tantivy.Occur, tantivy.Query]]]
+
+
 @dataclass(frozen=True)
 class _Word:
     term: str  # folded, as indexed
@@ -170,23 +174,25 @@ class Searcher:
         # A prefix's completions in each field, looked up once for both tiers.
         completed = {(w.term, field): self._complete(field, w.term) if w.prefix else [w.term]
                      for w in words for field in _WEIGHTS}
+        clauses: _Clauses = {}  # the weighted term queries, made once for both tiers
         kept: list[tuple[float, str, tantivy.Document]] = []
-        seen: set[str] = set()
+        # The documents read, by address (within this view, one address is one id), for
+        # both tiers: the hits the first tier kept are known without reading them again.
+        read: dict[tuple[int, int], tuple[str, tantivy.Document]] = {}
+        seen: set[tuple[int, int]] = set()  # the addresses of the hits kept
         for fields in (_META, tuple(_WEIGHTS)):
-            query = _every_word(words, fields, completed)
+            query = _every_word(words, fields, completed, clauses)
             if query is None:
                 continue
             for deprecated in (False, True) if self._has_deprecated() else (False,):
-                clauses = [(tantivy.Occur.Must, query)]
+                musts = [(tantivy.Occur.Must, query)]
                 if self._has_deprecated():
-                    clauses.append((tantivy.Occur.Must if deprecated else tantivy.Occur.MustNot,
-                                    _DEPRECATED))
+                    musts.append((tantivy.Occur.Must if deprecated else tantivy.Occur.MustNot,
+                                  _DEPRECATED))
                 if restrict is not None:
-                    clauses.append((tantivy.Occur.Must, restrict))
-                found = self._top(tantivy.Query.boolean_query(clauses), limit - len(kept),
-                                  allowed, seen)
-                kept.extend(found)
-                seen.update(prompt_id for _score, prompt_id, _doc in found)
+                    musts.append((tantivy.Occur.Must, restrict))
+                kept.extend(self._top(tantivy.Query.boolean_query(musts), limit - len(kept),
+                                      allowed, seen, read))
                 if len(kept) >= limit:
                     break
             if len(kept) >= limit:
@@ -214,45 +220,63 @@ class Searcher:
         return terms
 
     def _top(self, query: tantivy.Query, room: int, allowed: AbstractSet[str] | None,
-             seen: set[str]) -> list[tuple[float, str, tantivy.Document]]:
+             seen: set[tuple[int, int]], read: dict[tuple[int, int], tuple[str, tantivy.Document]],
+             ) -> list[tuple[float, str, tantivy.Document]]:
         """Up to ``room`` best matches of ``query`` by score then id, among ``allowed`` and not
-        in ``seen``. The top k comes back by score alone, so it is fetched wider (doubling, up
-        to ``_TIE_FETCH`` once the page is full)
-        until it holds ``room`` wanted hits and no tie with what was left out."""
+        at an address in ``seen`` (which grows by them). The top k comes back by score alone, so
+        it is fetched wider (doubling, up to ``_TIE_FETCH`` once the page is full) until it
+        holds ``room`` wanted hits and no tie with what was left out. ``read``: the documents
+        read so far, by address."""
         share = 1.0 if allowed is None else max(len(allowed) / len(self), 0.25)
         fetch = int((room + len(seen)) / share) + 1
-        read: dict[tuple[int, int], tuple[str, tantivy.Document]] = {}  # across the fetches
         while True:
             hits = self._searcher.search(query, fetch, count=False).hits
             rows = []
+            last = None  # the score of the room-th wanted hit: those below it are not read
             for score, address in hits:
+                if last is not None and score < last:
+                    break  # sorted by score: the rest fall after the page too
                 where = (address.segment_ord, address.doc)
-                if where not in read:
+                if where in seen:
+                    continue
+                known = read.get(where)
+                if known is None:
                     doc = self._searcher.doc(address)
-                    read[where] = (str(doc.get_first("key")), doc)
-                prompt_id, doc = read[where]
-                if prompt_id not in seen and (allowed is None or prompt_id in allowed):
-                    rows.append((float(score), prompt_id, doc))
-            if len(hits) < fetch or (len(rows) >= room and hits[-1][0] < rows[room - 1][0]):
+                    known = read[where] = (str(doc.get_first("key")), doc)
+                if allowed is None or known[0] in allowed:
+                    rows.append((float(score), known[0], known[1], where))
+                    if len(rows) == room:
+                        last = score
+            if len(hits) < fetch or (last is not None and hits[-1][0] < last):
                 break  # everything left out scores below the last hit kept
-            if fetch >= _TIE_FETCH and len(rows) >= room:
+            if fetch >= _TIE_FETCH and last is not None:
                 break  # a tie wider than this keeps the index's order past the page
             fetch *= 2
         rows.sort(key=lambda row: (-row[0], row[1]))
-        return rows[:room]
+        del rows[room:]
+        seen.update(row[3] for row in rows)
+        return [(score, prompt_id, doc) for score, prompt_id, doc, _where in rows]
 
 
 def _every_word(words: list[_Word], fields: tuple[str, ...],
-                completed: dict[tuple[str, str], list[str]]) -> tantivy.Query | None:
+                completed: dict[tuple[str, str], list[str]], clauses: _Clauses,
+                ) -> tantivy.Query | None:
     """Every word in one of ``fields``, each field's matches weighted; None if some word cannot
-    match there. ``completed``: the terms each word stands for in each field."""
+    match there. ``completed``: the terms each word stands for in each field; ``clauses``: their
+    weighted term queries made so far, by word and field (it grows by those made here)."""
     musts = []
     for word in words:
-        should = [
-            (tantivy.Occur.Should, tantivy.Query.boost_query(
-                tantivy.Query.term_query(_SCHEMA, field, term, index_option="freq"),
-                _WEIGHTS[field]))
-            for field in fields for term in completed[word.term, field]]
+        should = []
+        for field in fields:
+            made = clauses.get((word.term, field))
+            if made is None:
+                weight = _WEIGHTS[field]
+                made = clauses[word.term, field] = [
+                    (tantivy.Occur.Should, tantivy.Query.boost_query(
+                        tantivy.Query.term_query(_SCHEMA, field, term, index_option="freq"),
+                        weight))
+                    for term in completed[word.term, field]]
+            should += made
         if not should:
             return None
         musts.append((tantivy.Occur.Must, tantivy.Query.boolean_query(should)))

@@ -137,6 +137,53 @@ def test_ties_across_the_page_boundary_are_broken_by_id() -> None:
     assert ids(index, "twin", limit=40) == [d.id for d in twins]
 
 
+def test_every_page_is_the_start_of_the_whole_order() -> None:
+    """Distinct scores, ties straddling the page's end, both tiers, allowed sets: the first k
+    hits are the first k of the whole order, whatever k."""
+    docs = [doc(f"o/{n:02d}", title="Orchid " * (1 + n % 4), body="orchid " * (n % 3))
+            for n in range(30)]
+    docs += [doc(f"p/{n:02d}", body="orchid " * (1 + n % 5)) for n in range(30)]
+    index = indexed(*reversed(docs))
+    whole = ids(index, "orchid", limit=100)
+    assert len(whole) == 60
+    for allowed in (None, {d.id for d in docs[::2]}, {d.id for d in docs[5:50]}):
+        wanted = [i for i in whole if allowed is None or i in allowed]
+        for limit in range(1, 45):
+            assert ids(index, "orchid", limit=limit, allowed=allowed) == wanted[:limit], limit
+
+
+class _CountingReads:
+    """A tantivy searcher that counts the documents read from it."""
+
+    def __init__(self, inner: tantivy.Searcher) -> None:
+        self.inner = inner
+        self.read: list[tuple[int, int]] = []
+
+    def doc(self, address: tantivy.DocAddress) -> tantivy.Document:
+        self.read.append((address.segment_ord, address.doc))
+        return self.inner.doc(address)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_a_document_is_read_once_and_only_for_the_page() -> None:
+    """The hits the first tier kept are not read again by the second, and a hit that scores
+    below the page's last one is not read at all."""
+    docs = [doc(f"m/{n}", title="Marble " * (n + 1)) for n in range(5)]
+    docs += [doc(f"t/{n}", body="marble " * (n + 1)) for n in range(5)]
+    view = indexed(*docs).searcher()
+    counting = _CountingReads(view._searcher)
+    view._searcher = counting  # type: ignore[assignment]
+    hits = view.search("marble", limit=10)
+    assert [h.id for h in hits] == [f"m/{n}" for n in range(4, -1, -1)] + [
+        f"t/{n}" for n in range(4, -1, -1)]
+    assert len(counting.read) == len(set(counting.read)) == 10
+    counting.read.clear()
+    assert [h.id for h in view.search("marble", limit=3)] == ["m/4", "m/3", "m/2"]
+    assert len(counting.read) == 3  # the fourth hit, fetched for its score, is not read
+
+
 # Who may see what ----------------------------------------------------------------------------
 
 
