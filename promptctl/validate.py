@@ -341,42 +341,90 @@ def _first_use(ast: nodes.Template | None, name: str) -> int:
     return 1
 
 
+# What the checks of inputs and tests find depends on the front matter's data only, and a library
+# repeats the same few input declarations and test inputs: the findings are kept per process, by
+# the data's repr (``Prompt.inputs_key``), and only the positions are looked up for each prompt,
+# where there is something to report.
+_FINDINGS_KEPT = 4096
+_input_findings_kept: dict[str, tuple[tuple[str, str, str], ...]] = {}
+_test_findings_kept: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+
+
 def _check_inputs(prompt: Prompt) -> list[Problem]:
+    found = _input_findings(prompt)
+    if not found:
+        return []
     problems = []
-    for name, spec in prompt.inputs.items():
+    for name, code, message in found:
+        if code == "input-default":
+            at = prompt.document.position(("inputs", name, "default"))
+            problems.append(error(prompt.path, at.line, at.col, code, message))
+            continue
         where = prompt.document.position(("inputs", name))
+        if code == "input-required":
+            problems.append(warning(prompt.path, where.line, where.col, code, message))
+        else:
+            problems.append(error(prompt.path, where.line, where.col, code, message))
+    return problems
+
+
+def _input_findings(prompt: Prompt) -> tuple[tuple[str, str, str], ...]:
+    """(input, code, message) of each problem with the declared inputs, in the order reported."""
+    key = prompt.inputs_key
+    found = _input_findings_kept.get(key)
+    if found is not None:
+        return found
+    findings: list[tuple[str, str, str]] = []
+    for name, spec in prompt.inputs.items():
         schema = inputs_module.value_schema(spec)
         for message in check_input_schema(schema):
-            problems.append(error(prompt.path, where.line, where.col, "input-schema",
-                                  f"input {name!r}: {message}"))
+            findings.append((name, "input-schema", f"input {name!r}: {message}"))
         if "default" in spec:
-            at = prompt.document.position(("inputs", name, "default"))
             for err in input_errors(schema, spec["default"]):
-                problems.append(error(prompt.path, at.line, at.col, "input-default",
-                                      f"default of input {name!r} is invalid: {err.message}"))
+                findings.append((name, "input-default",
+                                 f"default of input {name!r} is invalid: {err.message}"))
             if spec.get("required") is True:
-                problems.append(warning(prompt.path, where.line, where.col, "input-required",
-                                        f"input {name!r} has a default, so `required: true` has "
-                                        "no effect; drop one of them"))
-    return problems
+                findings.append((name, "input-required",
+                                 f"input {name!r} has a default, so `required: true` has no "
+                                 "effect; drop one of them"))
+    if len(_input_findings_kept) >= _FINDINGS_KEPT:
+        _input_findings_kept.clear()
+    _input_findings_kept[key] = found = tuple(findings)
+    return found
+
+
+def _test_input_findings(prompt: Prompt, given: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(input, why) of each problem with a test's inputs, sorted by input."""
+    key = (prompt.inputs_key, repr(given))
+    found = _test_findings_kept.get(key)
+    if found is not None:
+        return found
+    try:
+        inputs_module.resolve(prompt, given)
+        found = ()
+    except InputError as exc:
+        found = tuple(sorted(exc.fields.items()))
+    if len(_test_findings_kept) >= _FINDINGS_KEPT:
+        _test_findings_kept.clear()
+    _test_findings_kept[key] = found
+    return found
 
 
 def _check_tests(prompt: Prompt) -> list[Problem]:
     problems = []
     names: set[str] = set()
     for index, test in enumerate(prompt.tests):
-        where = prompt.document.position(("tests", index))
         name = test["name"]
         if name in names:
+            where = prompt.document.position(("tests", index))
             problems.append(error(prompt.path, where.line, where.col, "test",
                                   f"test name {name!r} is used twice; test names are unique"))
         names.add(name)
         given: dict[str, Any] = test.get("inputs") or {}
-        try:
-            inputs_module.resolve(prompt, given)
-        except InputError as exc:
+        found = _test_input_findings(prompt, given)
+        if found:
             at = prompt.document.position(("tests", index, "inputs"))
-            for field, why in sorted(exc.fields.items()):
+            for field, why in found:
                 problems.append(error(prompt.path, at.line, at.col, "test-inputs",
                                       f"test {name!r}: input {field!r}: {why}"))
         pattern = test["expect"].get("matches")

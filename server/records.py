@@ -67,14 +67,13 @@ class Summary:
 
     @classmethod
     def of(cls, prompt: Prompt, blob: str) -> Summary:
-        places = [prompt.place(("aliases", i)) for i in range(len(prompt.aliases))]
+        aliases = tuple(prompt.aliases)
+        places = [prompt.place(("aliases", i)) for i in range(len(aliases))]
         places.append(prompt.place(("replaced_by",)))
         return cls(prompt.id, prompt.path, blob, prompt.digest, prompt.form, prompt.title,
                    prompt.description, prompt.version, prompt.status, prompt.scope,
                    prompt.channel, tuple(prompt.tags), tuple(prompt.owners),
-                   tuple(prompt.aliases), prompt.replaced_by, tuple(places),
-                   json.dumps(prompt.inputs, ensure_ascii=False, separators=(",", ":"),
-                              default=str))
+                   aliases, prompt.replaced_by, tuple(places), _inputs_json(prompt))
 
     @property
     def inputs(self) -> dict[str, dict[str, Any]]:
@@ -151,6 +150,23 @@ def problem_from_fields(fields: Sequence[Any]) -> Problem:
     if severity not in ("error", "warning"):
         raise ValueError(f"not a severity: {severity!r}")
     return Problem(str(path), int(line), int(col), severity, str(code), str(message))
+
+
+# A library declares the same few inputs again and again: their JSON text is kept per process by
+# the inputs' repr (``Prompt.inputs_key``), a fraction of the cost of writing it.
+_INPUTS_JSON_KEPT = 4096
+_inputs_json_kept: dict[str, str] = {}
+
+
+def _inputs_json(prompt: Prompt) -> str:
+    key = prompt.inputs_key
+    found = _inputs_json_kept.get(key)
+    if found is None:
+        found = json.dumps(prompt.inputs, ensure_ascii=False, separators=(",", ":"), default=str)
+        if len(_inputs_json_kept) >= _INPUTS_JSON_KEPT:
+            _inputs_json_kept.clear()
+        _inputs_json_kept[key] = found
+    return found
 
 
 def blob_key(file: TreeFile) -> str:
