@@ -224,13 +224,14 @@ def _plain_json(value: Any) -> bool:
     return False
 
 
-def _fast_valid(name: str, instance: Any) -> bool:
-    """True only when jsonschema_rs accepts ``instance`` and it is plain JSON data."""
+def _fast_valid(name: str, instance: Any, *, plain: bool = False) -> bool:
+    """True only when jsonschema_rs accepts ``instance`` and it is plain JSON data (known to be
+    where ``plain`` says so)."""
     fast = fast_validator(name)
     if fast is None:
         return False
     try:
-        return fast.is_valid(instance) and _plain_json(instance)
+        return fast.is_valid(instance) and (plain or _plain_json(instance))
     except Exception:  # e.g. a str with lone surrogates, nesting past a recursion limit
         return False
 
@@ -276,8 +277,9 @@ def located_errors(
     # Fast path (docs/decisions/0005): jsonschema_rs may only say "valid, nothing to report".
     # Where it rejects, raises or is missing, jsonschema decides and words the errors, so the
     # verdict is jsonschema's unless jsonschema_rs accepts what jsonschema rejects; _plain_json
-    # and tests/unit/test_schema_fast_path.py guard that side.
-    if _fast_valid(name, instance):
+    # and tests/unit/test_schema_fast_path.py guard that side (a document of yamlload's own
+    # reader is plain data by construction: ``YamlDocument.plain``).
+    if _fast_valid(name, instance, plain=document.plain and instance is document.data):
         return
     found: list[tuple[int, int, str]] = []
     for error in validator(name).iter_errors(instance):

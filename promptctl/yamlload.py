@@ -103,13 +103,17 @@ Span = tuple[int, int, int, int, int, int, str | None]
 
 
 class YamlDocument:
-    """The data of one document and where each of its values stands (``spans``)."""
+    """The data of one document and where each of its values stands (``spans``); ``plain``
+    where the data is known to be made of dict (str keys), list, str, int, float, bool and None
+    only, as ``frontmatter`` makes it (nobody need walk it to find out)."""
 
-    __slots__ = ("data", "spans")
+    __slots__ = ("data", "plain", "spans")
 
-    def __init__(self, data: Any, spans: dict[DataPath, Span] | None = None) -> None:
+    def __init__(self, data: Any, spans: dict[DataPath, Span] | None = None, *,
+                 plain: bool = False) -> None:
         self.data = data
         self.spans = spans if spans is not None else {}
+        self.plain = plain
 
     def position(self, path: DataPath) -> Position:
         """The nearest known position for ``path``, walking up to its parents."""
@@ -142,7 +146,7 @@ def load(text: str, *, first_line: int = 1) -> YamlDocument:
     then PyYAML's nodes, whose messages every error keeps."""
     offset = first_line - 1
     try:
-        return YamlDocument(*frontmatter.parse(text, offset, _plain))
+        return YamlDocument(*frontmatter.parse(text, offset, _plain), plain=True)
     except frontmatter.NotMine:
         pass  # outside the subset, or an error: PyYAML decides
     document = _load_events(text, offset)

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from promptctl import schema, yamlload
+from promptctl import frontmatter, schema, yamlload
 from promptctl.library import Library
 from promptctl.schema import CONFIG_SCHEMA, PROMPT_SCHEMA, located_errors
 from promptctl.yamlload import DataPath, YamlDocument
@@ -327,3 +327,31 @@ def test_input_errors_are_jsonschemas_with_or_without_jsonschema_rs() -> None:
 def test_jsonschema_rs_answers_for_the_input_schemas_both_read_alike(
         schema_: dict[str, Any], fast: bool) -> None:
     assert (schema._validators_of(json.dumps(schema_))[1] is not None) is fast
+
+
+def test_documents_of_the_front_matter_reader_are_plain_json_and_say_so() -> None:
+    """``YamlDocument.plain`` spares located_errors the walk that ``_plain_json`` makes: only
+    yamlload's own reader sets it, and its data always passes that walk."""
+    import yaml
+
+    texts = [yaml.safe_dump(data, sort_keys=False, allow_unicode=True) for data in HAND_WRITTEN]
+    texts.append("title: T\ntags: [a, 1, 2.5, true, null, '~']\nmodel:\n  n: 3\n")
+    texts.append("n: 1\nx: -2.5e3\ny: 0x1f\nz: ~\nw: yes\nlist:\n- a: 1\n  b: [c]\n- |\n  d\n")
+    read = 0
+    for text in texts:
+        document = yamlload.load(text)
+        try:
+            frontmatter.parse(text, 0, yamlload._plain)
+        except frontmatter.NotMine:
+            assert not document.plain  # PyYAML read it
+            continue
+        read += 1
+        assert document.plain, text
+        assert schema._plain_json(document.data)
+    assert read >= 3
+    # PyYAML's paths (a tag, a flow mapping) and hand-made documents are walked as before.
+    assert not yamlload.load("title: !!str T\n").plain
+    assert not yamlload.load("model: {a: 1}\n").plain
+    assert not YamlDocument({"tags": ("a",)}).plain
+    bad = {**HAND_WRITTEN[0], "tags": ("a",)}
+    assert list(located_errors(PROMPT_SCHEMA, bad, YamlDocument(bad))) != []
