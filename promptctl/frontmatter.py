@@ -57,6 +57,12 @@ _FLOW_PLAIN = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ][^,\[\]{}#:?]*|-[0-9.][^,\[
 _SIMPLE_ENTRY = re.compile(
     r"([A-Za-z_][\w-]*):(?:$| +([^-?:,\[\]{}#&*!|>'\"%@` ][^#:]*?) *$)")
 _FLOW_STOP = re.compile(r" *([,\]])")
+# The front matter's own keys, which every reading of YAML reads as strings (asking ``plain`` is
+# for the others: `yes`, `null` and the like are not).
+_STRING_KEYS = frozenset({"title", "description", "version", "status", "owners", "tags",
+                          "scope", "channel", "aliases", "replaced_by", "inputs", "tests",
+                          "system", "messages", "model", "role", "content", "type", "required",
+                          "default", "enum", "name", "expect", "contains", "matches"})
 _ESCAPES = {"0": "\0", "a": "\x07", "b": "\x08", "t": "\t", "n": "\n", "v": "\x0b",
             "f": "\x0c", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\",
             "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029"}
@@ -83,7 +89,7 @@ class _Reader:
         self.plain = plain
         self.spans: dict[DataPath, Span] = {}
         contents = [line.lstrip(" ") for line in lines]
-        indents = [len(line) - len(content) for line, content in zip(lines, contents, strict=True)]
+        indents = list(map(int.__sub__, map(len, lines), map(len, contents)))
         significant = [content[:1] not in ("#", "") for content in contents]
         if text.startswith(("---", "...", "%")) or "\n---" in text or "\n..." in text \
                 or "\n%" in text:
@@ -154,23 +160,23 @@ class _Reader:
         while True:
             line = lines[index]
             simple = _SIMPLE_ENTRY.match(line, indent)
-            if simple is not None and simple.group(2) is None:
+            if simple is not None:
+                key, text = simple.groups()
+            if simple is not None and text is None:
                 # `key:` and a block below it (or null), the next most common.
-                key = simple.group(1)
-                if key in found or type(plain(key)) is not str:
+                if key in found or (key not in _STRING_KEYS and type(plain(key)) is not str):
                     raise NotMine
                 found[key], index = self.below(index, simple.end(), indent, (*path, key),
                                                (index + offset, indent + 1), mapping_value=True)
             elif simple is not None and (index == last or (significant[index + 1]
                                                            and indents[index + 1] <= indent)):
                 # The most common line, `key: value` with a one-line plain value, at once.
-                key = simple.group(1)
-                if key in found or type(plain(key)) is not str:
+                if key in found or (key not in _STRING_KEYS and type(plain(key)) is not str):
                     raise NotMine
                 row = index + offset
-                spans[(*path, key)] = (row, indent + 1, row, simple.start(2) + 1, row,
-                                       simple.end(2) + 1, "")
-                found[key] = plain(simple.group(2))
+                begins, ends = simple.span(2)
+                spans[(*path, key)] = (row, indent + 1, row, begins + 1, row, ends + 1, "")
+                found[key] = plain(text)
                 index += 1
             else:
                 key, after = self.key(line, indent)
@@ -254,7 +260,12 @@ class _Reader:
         row = index
         if stop is None:
             end = len(line.rstrip(" "))
-            value, row, end = self.plain_lines(index, start, end, indent)
+            following = index + 1
+            if following == self.n or (self.significant[following]
+                                       and self.indents[following] <= indent):
+                value = line[start:end]  # nothing below goes on with it (``plain_lines``)
+            else:
+                value, row, end = self.plain_lines(index, start, end, indent)
         elif stop.group() == " #":
             end = len(line[: stop.start()].rstrip(" "))
             value = line[start:end]

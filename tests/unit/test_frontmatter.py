@@ -228,3 +228,29 @@ def test_generated_documents_are_read_as_pyyaml_reads_them_or_left(make: Any) ->
     texts = make(20261202, 1500)
     read = sum(_agrees(text) for text in texts)
     assert read >= len(texts) // 4  # the comparisons above are not only of refusals
+
+
+def test_the_keys_taken_for_strings_without_asking_are_strings() -> None:
+    """``_STRING_KEYS`` skip ``plain`` for the front matter's own keys: each must read as a
+    string, as a key and as a value, whoever reads it."""
+    assert "title" in frontmatter._STRING_KEYS
+    for key in frontmatter._STRING_KEYS:
+        assert yamlload._plain(key) == key
+        text = f"{key}: 1\nx:\n  {key}:\n  - {key}\n"
+        assert _read(text) is not None
+        assert _agrees(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "tags:\n- one\n- two words  \n- three\n",
+    "tags:\n- one\n  # a comment under it\n- two\n",
+    "tags:\n- one\n\n- two\n",
+    "tags:\n- one\n  goes on\n- two\n",
+    "tags:\n- one\n   \n  goes on\n",
+    "a:\n  - one\nb: two\n",
+    "a:\n- one",
+    "a:\n- one\n# c\n",
+    "- one\n- two\n",
+])
+def test_a_one_line_plain_entry_ends_where_the_next_line_says(text: str) -> None:
+    assert _agrees(text), text
