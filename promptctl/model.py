@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -87,13 +86,6 @@ class Prompt:
     @property
     def inputs(self) -> dict[str, dict[str, Any]]:
         return dict(self.meta["inputs"])
-
-    @functools.cached_property
-    def inputs_key(self) -> str:
-        """The declared inputs' repr, which tells them apart as JSON does (front matter is plain
-        YAML data: str, int, float, bool, None, lists and mappings): a key for what is computed
-        from the inputs alone and kept across prompts that declare the same."""
-        return repr(self.meta["inputs"])
 
     @property
     def tests(self) -> list[dict[str, Any]]:

@@ -341,15 +341,6 @@ def _first_use(ast: nodes.Template | None, name: str) -> int:
     return 1
 
 
-# What the checks of inputs and tests find depends on the front matter's data only, and a library
-# repeats the same few input declarations and test inputs: the findings are kept per process, by
-# the data's repr (``Prompt.inputs_key``), and only the positions are looked up for each prompt,
-# where there is something to report.
-_FINDINGS_KEPT = 4096
-_input_findings_kept: dict[str, tuple[tuple[str, str, str], ...]] = {}
-_test_findings_kept: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
-
-
 def _check_inputs(prompt: Prompt) -> list[Problem]:
     found = _input_findings(prompt)
     if not found:
@@ -368,12 +359,9 @@ def _check_inputs(prompt: Prompt) -> list[Problem]:
     return problems
 
 
-def _input_findings(prompt: Prompt) -> tuple[tuple[str, str, str], ...]:
-    """(input, code, message) of each problem with the declared inputs, in the order reported."""
-    key = prompt.inputs_key
-    found = _input_findings_kept.get(key)
-    if found is not None:
-        return found
+def _input_findings(prompt: Prompt) -> list[tuple[str, str, str]]:
+    """(input, code, message) of each problem with the declared inputs, in the order reported:
+    positions are looked up only for these (most prompts have none)."""
     findings: list[tuple[str, str, str]] = []
     for name, spec in prompt.inputs.items():
         schema = inputs_module.value_schema(spec)
@@ -387,27 +375,16 @@ def _input_findings(prompt: Prompt) -> tuple[tuple[str, str, str], ...]:
                 findings.append((name, "input-required",
                                  f"input {name!r} has a default, so `required: true` has no "
                                  "effect; drop one of them"))
-    if len(_input_findings_kept) >= _FINDINGS_KEPT:
-        _input_findings_kept.clear()
-    _input_findings_kept[key] = found = tuple(findings)
-    return found
+    return findings
 
 
-def _test_input_findings(prompt: Prompt, given: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+def _test_input_findings(prompt: Prompt, given: dict[str, Any]) -> list[tuple[str, str]]:
     """(input, why) of each problem with a test's inputs, sorted by input."""
-    key = (prompt.inputs_key, repr(given))
-    found = _test_findings_kept.get(key)
-    if found is not None:
-        return found
     try:
         inputs_module.resolve(prompt, given)
-        found = ()
     except InputError as exc:
-        found = tuple(sorted(exc.fields.items()))
-    if len(_test_findings_kept) >= _FINDINGS_KEPT:
-        _test_findings_kept.clear()
-    _test_findings_kept[key] = found
-    return found
+        return sorted(exc.fields.items())
+    return []
 
 
 def _check_tests(prompt: Prompt) -> list[Problem]:

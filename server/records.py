@@ -152,21 +152,8 @@ def problem_from_fields(fields: Sequence[Any]) -> Problem:
     return Problem(str(path), int(line), int(col), severity, str(code), str(message))
 
 
-# A library declares the same few inputs again and again: their JSON text is kept per process by
-# the inputs' repr (``Prompt.inputs_key``), a fraction of the cost of writing it.
-_INPUTS_JSON_KEPT = 4096
-_inputs_json_kept: dict[str, str] = {}
-
-
 def _inputs_json(prompt: Prompt) -> str:
-    key = prompt.inputs_key
-    found = _inputs_json_kept.get(key)
-    if found is None:
-        found = json.dumps(prompt.inputs, ensure_ascii=False, separators=(",", ":"), default=str)
-        if len(_inputs_json_kept) >= _INPUTS_JSON_KEPT:
-            _inputs_json_kept.clear()
-        _inputs_json_kept[key] = found
-    return found
+    return json.dumps(prompt.inputs, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def blob_key(file: TreeFile) -> str:

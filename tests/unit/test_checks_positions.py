@@ -1,18 +1,17 @@
-"""What the checks of inputs and tests find is kept per process by the inputs' data: prompts that
-declare the same inputs share it, and each still reports at its own lines."""
+"""The checks of inputs and tests look a position up only for what they report: each finding
+still stands at its own prompt's lines."""
 
 from __future__ import annotations
 
 import json
 import textwrap
 
-from promptctl import validate
 from promptctl.loader import load_prompt
 from promptctl.model import Prompt
 from promptctl.problems import Problem
 from promptctl.sources import SourceFile
 from promptctl.validate import PromptChecks
-from server.records import Summary, _inputs_json_kept
+from server.records import Summary
 
 
 def _prompt(path: str, inputs: str, *, tests: str = "", above: int = 0) -> Prompt:
@@ -41,11 +40,10 @@ code:
 """
 
 
-def test_prompts_with_the_same_inputs_share_the_findings_and_keep_their_own_lines() -> None:
+def test_prompts_with_the_same_inputs_report_at_their_own_lines() -> None:
     first = _prompt("prompts/a/one.prompt.md", BAD_INPUTS)
     second = _prompt("prompts/a/two.prompt.md", BAD_INPUTS, above=3)
     found_first = _found(first)
-    assert first.inputs_key in validate._input_findings_kept
     found_second = _found(second)
     expected_first = [
         (12, 3, "warning", "unused-input", "input 'code' is declared but no template uses it; "
@@ -69,13 +67,12 @@ def test_values_of_other_types_are_other_findings() -> None:
         prompt = _prompt("prompts/a/typed.prompt.md",
                          f"name:\n  type: string\n  default: {default}\n")
         verdicts.append([p[3:] for p in _found(prompt)])
-        assert prompt.inputs_key in validate._input_findings_kept
     assert verdicts[:3] == [[("input-default", f"default of input 'name' is invalid: {v} is not "
                                                "of type 'string'")] for v in ("1", "1.0", "True")]
     assert verdicts[3] == []
 
 
-def test_test_inputs_findings_are_kept_by_inputs_and_given_values() -> None:
+def test_test_inputs_findings_stand_at_each_test() -> None:
     inputs = "name:\n  type: string\n  required: true\n"
     tests = ("tests:\n- name: first\n  inputs: {name: 3}\n  expect: {contains: x}\n"
              "- name: second\n  inputs: {name: Ada}\n  expect: {contains: x}\n"
@@ -83,8 +80,6 @@ def test_test_inputs_findings_are_kept_by_inputs_and_given_values() -> None:
     one = _prompt("prompts/a/one.prompt.md", inputs, tests=tests)
     two = _prompt("prompts/a/two.prompt.md", inputs, tests=tests, above=2)
     found_one = _found(one)
-    assert (one.inputs_key, repr({"name": 3})) in validate._test_findings_kept
-    assert (one.inputs_key, repr({"name": "Ada"})) in validate._test_findings_kept
     expected = [
         (13, 3, "error", "test-inputs", "test 'first': input 'name': expected string, got 3"),
         (19, 3, "error", "test-inputs", "test 'third': input 'name': required input is missing"),
@@ -95,11 +90,10 @@ def test_test_inputs_findings_are_kept_by_inputs_and_given_values() -> None:
     assert _found(two) == [(line + 2, col, *rest) for line, col, *rest in expected]
 
 
-def test_a_summary_keeps_the_inputs_json_text_by_the_inputs() -> None:
+def test_a_summary_writes_the_inputs_as_declared() -> None:
     declared = "name:\n  type: string\n  default: 1\n"
     first = _prompt("prompts/a/one.prompt.md", declared)
     text = Summary.of(first, "blob").inputs_json
-    assert _inputs_json_kept[first.inputs_key] == text
     assert json.loads(text) == {"name": {"type": "string", "default": 1}}
     second = _prompt("prompts/a/two.prompt.md", declared.replace("1", "1.0"))
     assert Summary.of(second, "blob").inputs_json == '{"name":{"type":"string","default":1.0}}'
