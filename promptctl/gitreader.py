@@ -27,6 +27,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from promptctl.errors import RepositoryError
@@ -181,7 +182,9 @@ class GitRepository:
             if mode == _TREE:
                 walked.extend(self._walk(rel, str(item.id), known, fresh))
             elif mode in _BLOB_MODES:
-                walked.append(TreeFile(rel, str(item.id)))
+                # Interned: a server's records and summaries of these files hold the same path
+                # and blob id (100,000 prompts held each three times, 30 MiB).
+                walked.append(TreeFile(intern(rel), intern(str(item.id))))
             else:
                 walked.append(TreeFile(rel, None, "symlink" if mode == _LINK else "special"))
         fresh[key] = walked

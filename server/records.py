@@ -107,8 +107,9 @@ class Summary:
         (prompt_id, path, blob, digest, form, title, description, version, status, scope,
          channel, tags, owners, aliases, replaced_by, places, inputs_json) = fields
         # The small values most prompts share (a status, a team, a tag) are one string each,
-        # not one per prompt: a tenth of what 10,000 records hold.
-        return cls(prompt_id, path, intern(blob), digest, intern(form), title, description,
+        # not one per prompt: a tenth of what 10,000 records hold. The path and the blob id are
+        # those of the record's key and of the tree's walk (``TreeFile``): one string each too.
+        return cls(prompt_id, intern(path), intern(blob), digest, intern(form), title, description,
                    intern(version), intern(status), intern(scope), intern(channel),
                    tuple(map(intern, tags)), tuple(map(intern, owners)), tuple(aliases),
                    replaced_by, tuple(map(tuple, places)), inputs_json)
@@ -136,7 +137,8 @@ class FileRecord:
     @classmethod
     def from_fields(cls, fields: Sequence[Any]) -> FileRecord:
         path, blob, summary, problems, partials = fields
-        return cls(str(path), str(blob), None if summary is None else Summary.from_fields(summary),
+        return cls(intern(str(path)), intern(str(blob)),
+                   None if summary is None else Summary.from_fields(summary),
                    tuple(problem_from_fields(p) for p in problems), str(partials))
 
 

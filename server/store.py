@@ -93,7 +93,7 @@ class IndexStore:
         # Snippets are read on request threads while the reloader writes: a connection of
         # their own (WAL lets it read while the other writes).
         self._kept = KeptTexts(root)
-        self._saved: dict[tuple[str, str], FileRecord] = {}
+        self._saved: Mapping[tuple[str, str], FileRecord] = {}  # the builder's, not a copy
         self.saved_commit: str | None = None  # the commit whose records were last written
         self.last_error: str | None = None
 
@@ -136,13 +136,15 @@ class IndexStore:
         try:
             for path, blob, text in self.db.execute("SELECT path, blob, record FROM records"):
                 try:
-                    records[(path, blob)] = FileRecord.from_fields(json.loads(text))
+                    # Interned, as the record's own (``FileRecord.from_fields``) and the walk's.
+                    records[(sys.intern(path), sys.intern(blob))] = FileRecord.from_fields(
+                        json.loads(text))
                 except (ValueError, KeyError, TypeError):
                     continue
         except sqlite3.Error as exc:
             log.warning("index cache %s unreadable (%s); loading from scratch", self.root, exc)
             return {}
-        self._saved = dict(records)
+        self._saved = records  # not copied: the builder never changes a build's records
         return records
 
     def save(self, records: Mapping[tuple[str, str], FileRecord], commit: str) -> None:
@@ -156,7 +158,7 @@ class IndexStore:
         with self.db:
             self.db.executemany("DELETE FROM records WHERE path = ? AND blob = ?", gone)
             self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", new)
-        self._saved = dict(records)
+        self._saved = records
         self.last_error = None
 
     def save_searched(self, opstamp: int, digests: Mapping[str, str]) -> None:
