@@ -591,3 +591,25 @@ def test_the_index_cache_keeps_the_prompts_texts_for_snippets(
     assert again.store is not None
     assert again.store.text(gone) is None
     again.close()
+
+
+def test_a_restart_holds_each_path_and_blob_id_once(make_repo: RepoFactory,
+                                                      tmp_path: Path) -> None:
+    """The walk's files, the records kept and their summaries share one string for each path
+    and each blob id (at 100,000 prompts, three copies of each took 50 MiB)."""
+    repo = make_repo(_mixed_library())
+    first = _kept_builder(repo, tmp_path / "cache")
+    first.persist(first.build().commit)
+    first.close()
+    again = _kept_builder(repo, tmp_path / "cache")
+    index = again.build()
+    walked = {f.path: f for f in again.git().tree_files(index.commit)}
+    assert index.entries
+    for entry in index.entries.values():
+        summary = entry.summary
+        record = again._records[(summary.path, summary.blob)]
+        assert record.summary is summary
+        tree_file = walked[summary.path]
+        assert summary.path is record.path is tree_file.path
+        assert summary.blob is record.blob is tree_file.blob
+    again.close()
