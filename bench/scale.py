@@ -150,8 +150,8 @@ def _cli(repo: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str
 # Runs a command and prints its peak resident memory (KiB) on stderr's last line. A process's
 # peak as wait4 reports it starts from the RSS of the process it was forked from, carried over
 # its exec (Linux keeps the larger of the two): measured from this benchmark, which holds the
-# library's texts, it said 343 MiB at 10,000 prompts and 2.4 GiB at 100,000 for a command that
-# holds about 80 MiB. Started from this small process instead, the figure is the command's own.
+# library's texts, `check` said 343 MiB at 10,000 prompts and 2.4 GiB at 100,000, where it held
+# 66 and 141 MiB. Started from this small process instead, the figure is the command's own.
 _PEAK = ("import os, sys\n"
          "pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)\n"
          "_pid, status, usage = os.wait4(pid, 0)\n"
