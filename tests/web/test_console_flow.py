@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.server.conftest import LIBRARY, prompt
 from tests.web.conftest import Served, serve_library
@@ -145,7 +146,7 @@ def test_keyboard_only(browser: Any, served: Served) -> None:
     page.get_by_role("heading", name="Browse").wait_for()
     page.keyboard.press("Control+k")
     dialog = page.get_by_role("dialog", name="Find a prompt")
-    dialog.wait_for()
+    expect(dialog.get_by_role("combobox")).to_be_focused()
     page.keyboard.type("fare")
     dialog.get_by_role("option", name="Farewell").wait_for()
     page.keyboard.press("Escape")  # clears the box
@@ -153,6 +154,9 @@ def test_keyboard_only(browser: Any, served: Served) -> None:
     page.keyboard.press("Escape")  # closes the palette
     dialog.wait_for(state="hidden")
     page.keyboard.press("Control+k")
+    # Keys typed before the palette's box has the focus land on the page (as they did above,
+    # where the test waited for the dialog): wait for it, as a person sees it open.
+    expect(dialog.get_by_role("combobox")).to_be_focused()
     page.keyboard.type("goodbye")
     dialog.get_by_role("option", name="Farewell").wait_for()
     page.keyboard.press("ArrowDown")
