@@ -178,6 +178,31 @@ def test_keyboard_only(browser: Any, served: Served) -> None:
     assert clipboard(page) == "Goodbye for now, Bob"
 
 
+def test_the_palette_opens_when_asked_before_its_last_close_event(browser: Any,
+                                                                 served: Served) -> None:
+    """A dialog's close event comes a task after it closed: Ctrl+K pressed in between (a busy
+    page runs the key first) found the palette still open in the console's state and was lost,
+    and the close event then closed the palette for good."""
+    page = open_console(browser, served, "consumer")
+    page.goto("/browse")
+    page.get_by_role("heading", name="Browse").wait_for()
+    dialog = page.get_by_role("dialog", name="Find a prompt")
+    box = dialog.get_by_role("combobox")
+    page.keyboard.press("Control+k")
+    expect(box).to_be_focused()
+    # Closed, and Ctrl+K handled, in one task: before the close event is delivered.
+    page.evaluate("""() => {
+        document.querySelector("dialog.palette").close();
+        window.dispatchEvent(new KeyboardEvent("keydown", {key: "k", ctrlKey: true}));
+    }""")
+    expect(box).to_be_focused()
+    page.wait_for_timeout(200)  # the old close event is in by now: it must not close it
+    expect(box).to_be_focused()
+    page.keyboard.type("fare")
+    dialog.get_by_role("option", name="Farewell").wait_for()
+    assert page.errors == []
+
+
 def test_stable_urls_name_a_version_and_two_versions_compare(browser: Any,
                                                              served: Served) -> None:
     page = open_console(browser, served, "consumer")

@@ -30,6 +30,13 @@ export function App({ api = defaultApi }: { api?: Api }) {
   const [refused, setRefused] = useState<string | null>(null);
   const [online, setOnline] = useState(true);
   const [palette, setPalette] = useState(false);
+  // Each ask to open the palette, counted: asked while our state still says open (its close
+  // event not in yet), it opens it again all the same.
+  const [paletteAsked, setPaletteAsked] = useState(0);
+  const openPalette = () => {
+    setPalette(true);
+    setPaletteAsked((asked) => asked + 1);
+  };
   const main = useRef<HTMLElement>(null);
 
   const check = useCallback(async (): Promise<string | null> => {
@@ -68,7 +75,7 @@ export function App({ api = defaultApi }: { api?: Api }) {
     const keyDown = (event: KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "k") {
         event.preventDefault();
-        setPalette(true);
+        openPalette();
       }
     };
     window.addEventListener("keydown", keyDown);
@@ -146,7 +153,7 @@ export function App({ api = defaultApi }: { api?: Api }) {
               )}
             </ul>
           </nav>
-          <button type="button" className="palette-button" onClick={() => setPalette(true)} aria-keyshortcuts="Control+K Meta+K">
+          <button type="button" className="palette-button" onClick={openPalette} aria-keyshortcuts="Control+K Meta+K">
             Find <kbd>Ctrl K</kbd>
           </button>
           <span className="who">
@@ -172,7 +179,7 @@ export function App({ api = defaultApi }: { api?: Api }) {
         <main id="main" ref={main} tabIndex={-1}>
           {page}
         </main>
-        <SearchPalette open={palette} onClose={() => setPalette(false)} />
+        <SearchPalette open={palette} asked={paletteAsked} onClose={() => setPalette(false)} />
       </SessionContext.Provider>
     </ApiContext.Provider>
   );

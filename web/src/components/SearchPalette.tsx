@@ -3,7 +3,9 @@ import { useEffect, useRef, useState } from "react";
 import { navigate, promptPath, withQuery } from "../router";
 import { PromptSearch } from "./PromptSearch";
 
-export function SearchPalette({ open, onClose }: { open: boolean; onClose: () => void }) {
+// `asked` counts the asks to open it: one that comes while `open` is still true (the dialog
+// closed, its close event not delivered yet: a task later) opens it again.
+export function SearchPalette({ open, asked = 0, onClose }: { open: boolean; asked?: number; onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [query, setQuery] = useState("");
 
@@ -14,10 +16,18 @@ export function SearchPalette({ open, onClose }: { open: boolean; onClose: () =>
       setQuery("");
       element.showModal();
     } else if (!open && element.open) element.close();
-  }, [open]);
+  }, [open, asked]);
 
   return (
-    <dialog ref={dialog} className="palette" aria-label="Find a prompt" onClose={onClose}>
+    <dialog
+      ref={dialog}
+      className="palette"
+      aria-label="Find a prompt"
+      // A close event that arrives once it is open again is the old one's.
+      onClose={() => {
+        if (!dialog.current?.open) onClose();
+      }}
+    >
       {open && (
         <PromptSearch
           filters={{}}
