@@ -378,15 +378,6 @@ def _input_findings(prompt: Prompt) -> list[tuple[str, str, str]]:
     return findings
 
 
-def _test_input_findings(prompt: Prompt, given: dict[str, Any]) -> list[tuple[str, str]]:
-    """(input, why) of each problem with a test's inputs, sorted by input."""
-    try:
-        inputs_module.resolve(prompt, given)
-    except InputError as exc:
-        return sorted(exc.fields.items())
-    return []
-
-
 def _check_tests(prompt: Prompt) -> list[Problem]:
     problems = []
     names: set[str] = set()
@@ -398,10 +389,11 @@ def _check_tests(prompt: Prompt) -> list[Problem]:
                                   f"test name {name!r} is used twice; test names are unique"))
         names.add(name)
         given: dict[str, Any] = test.get("inputs") or {}
-        found = _test_input_findings(prompt, given)
-        if found:
+        try:
+            inputs_module.resolve(prompt, given)
+        except InputError as exc:
             at = prompt.document.position(("tests", index, "inputs"))
-            for field, why in found:
+            for field, why in sorted(exc.fields.items()):
                 problems.append(error(prompt.path, at.line, at.col, "test-inputs",
                                       f"test {name!r}: input {field!r}: {why}"))
         pattern = test["expect"].get("matches")

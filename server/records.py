@@ -73,7 +73,9 @@ class Summary:
         return cls(prompt.id, prompt.path, blob, prompt.digest, prompt.form, prompt.title,
                    prompt.description, prompt.version, prompt.status, prompt.scope,
                    prompt.channel, tuple(prompt.tags), tuple(prompt.owners),
-                   aliases, prompt.replaced_by, tuple(places), _inputs_json(prompt))
+                   aliases, prompt.replaced_by, tuple(places),
+                   json.dumps(prompt.inputs, ensure_ascii=False, separators=(",", ":"),
+                              default=str))
 
     @property
     def inputs(self) -> dict[str, dict[str, Any]]:
@@ -152,10 +154,6 @@ def problem_from_fields(fields: Sequence[Any]) -> Problem:
     if severity not in ("error", "warning"):
         raise ValueError(f"not a severity: {severity!r}")
     return Problem(str(path), int(line), int(col), severity, str(code), str(message))
-
-
-def _inputs_json(prompt: Prompt) -> str:
-    return json.dumps(prompt.inputs, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def blob_key(file: TreeFile) -> str:
